@@ -1,0 +1,146 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib is pinned to the newest release whose cloud assembly the newest integ-runner can read
+// (schema 53). integ-tests-alpha has no 2.257.0 build on the registry: 2.245.0-alpha.0 is the newest
+// and its peer range (^2.245.0) accepts 2.257.0.
+const CDK_VERSION = '2.257.0';
+const INTEG_TESTS_ALPHA_VERSION = '2.245.0-alpha.0';
+const INTEG_RUNNER_VERSION = '2.197.10';
+const CDK_CLI_VERSION = '2.1115.1';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-openclaw',
+  packageName: 'cdk-openclaw',
+  description:
+    'Deploy OpenClaw, the open-source AI agent gateway, on AWS securely in one cdk deploy: a hardened EC2 gateway, a multi-tenant EKS platform, a CloudFront + WAF edge and a Bedrock audit trail.',
+  keywords: ['awscdk', 'cdk', 'openclaw', 'aws', 'bedrock', 'ai-agent', 'security', 'ec2', 'waf', 'cognito'],
+  author: 'cdk-openclaw contributors',
+  authorAddress: 'maintainers@cdk-openclaw.invalid',
+  repositoryUrl: 'https://github.com/cdk-openclaw/cdk-openclaw.git',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  tsconfigDevFile: 'tsconfig.dev.json',
+  eslintOptions: { dirs: ['src'], tsconfigPath: './tsconfig.dev.json' },
+
+  cdkVersion: CDK_VERSION,
+  cdkVersionPinning: false,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // The continuous integration of this repository is .ci/run; releases are cut by maintainers.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  publishToPypi: {
+    distName: 'cdk-openclaw',
+    module: 'cdk_openclaw',
+  },
+  publishToMaven: {
+    mavenGroupId: 'io.github.cdkopenclaw',
+    mavenArtifactId: 'cdk-openclaw',
+    javaPackage: 'io.github.cdkopenclaw',
+  },
+
+  devDeps: [
+    `@aws-cdk/integ-tests-alpha@${INTEG_TESTS_ALPHA_VERSION}`,
+    `@aws-cdk/integ-runner@${INTEG_RUNNER_VERSION}`,
+    `aws-cdk@${CDK_CLI_VERSION}`,
+    'cdk-nag@3.0.2',
+    'tsconfig-paths@^4.2.0',
+  ],
+
+  // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).
+  integrationTestAutoDiscover: false,
+  lambdaAutoDiscover: true,
+
+  jestOptions: {
+    // CI must never rewrite a snapshot: a changed boot script or unit file is a failing test.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      moduleNameMapper: { '^cdk-openclaw$': '<rootDir>/src/index.ts' },
+      coverageReporters: ['text-summary', 'lcov'],
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {
+      paths: { 'cdk-openclaw': ['./src/index.ts'] },
+    },
+    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'integ/**/*.ts', 'examples/ts/**/*.ts', 'bench/**/*.ts'],
+    exclude: ['lib', 'dist', 'cdk.out', '**/cdk.out', 'integ/**/*.snapshot', '.tmp', 'assets'],
+  },
+
+  gitignore: [
+    'cdk.out/',
+    '/examples/ts/**/cdk.out/',
+    // integ snapshots keep templates and manifests; asset bodies are rebuilt on every run
+    '/integ/**/*.snapshot/asset.*',
+    '/integ/**/cdk-integ.out.*',
+    '/.tmp/',
+    '/bench/.out/',
+    '/.jsii.tabl.json',
+    '/rosetta-cache.json',
+  ],
+});
+
+for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/']) {
+  project.addPackageIgnore(pattern);
+}
+
+// Examples and integ tests import the package by its published name; in this repository that name points at src/.
+const tsNode = 'ts-node -r tsconfig-paths/register --project tsconfig.dev.json';
+project.addTask('synth:examples', {
+  description:
+    'Synthesize every reference app in examples/ts into cdk.out/ and print resources, cdk-nag findings per pack and the estimated monthly cost',
+  exec: `${tsNode} examples/ts/synth-examples.ts`,
+  receiveArgs: true,
+});
+
+const integEnv = { TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: 'true' };
+const integApp = 'node -r ts-node/register -r tsconfig-paths/register {filePath}';
+project.addTask('integ', {
+  description: 'Verify the integ test snapshots in integ/ (offline: synthesizes and compares, deploys nothing)',
+  env: integEnv,
+  exec: `integ-runner --directory integ --app "${integApp}" --test-regex "^integ\\.[a-z0-9-]+\\.ts$" --parallel-regions us-east-1`,
+  receiveArgs: true,
+});
+project.addTask('integ:update', {
+  description: 'Re-create the integ test snapshots offline after an intended change',
+  env: integEnv,
+  exec: `integ-runner --directory integ --app "${integApp}" --test-regex "^integ\\.[a-z0-9-]+\\.ts$" --parallel-regions us-east-1 --update-on-failed --dry-run`,
+  receiveArgs: true,
+});
+project.testTask.spawn(project.tasks.tryFind('integ')!);
+
+project.addTask('rosetta:extract', {
+  description: 'Compile every README example under jsii-rosetta --strict (as Construct Hub renders them)',
+  exec: 'jsii-rosetta extract --strict --compile --fail .jsii',
+});
+
+project.addTask('bench', {
+  description: 'Measure synth time of the reference apps as a ratio to an empty-stack app (see bench/README.md)',
+  exec: `${tsNode} bench/synth-time.ts`,
+  receiveArgs: true,
+});
+
+const testAll = project.addTask('test:all', {
+  description: 'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), README examples under rosetta --strict, the reference apps',
+});
+testAll.spawn(project.buildTask);
+testAll.spawn(project.tasks.tryFind('rosetta:extract')!);
+testAll.spawn(project.tasks.tryFind('synth:examples')!);
+
+// Lint every TypeScript file with the dev tsconfig (src, test, integ, examples, bench), not the per-folder lookup.
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService', undefined);
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.project', './tsconfig.dev.json');
+project.eslint?.addLintPattern('integ');
+for (const dir of ['integ', 'examples', 'bench']) project.eslint?.allowDevDeps(`${dir}/**`);
+project.eslint?.addLintPattern('examples/ts');
+project.eslint?.addLintPattern('bench');
+
+project.synth();

@@ -1,0 +1,87 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag';
+import { invalidProp } from './validation';
+
+const RETENTION_VALUES = new Set<number>(
+  Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+/** Fails unless `retention` is one of the values CloudWatch Logs accepts. */
+export function checkLogRetention(scope: Construct, prop: string, retention: logs.RetentionDays | undefined): void {
+  if (retention === undefined || Token.isUnresolved(retention)) return;
+  if (!RETENTION_VALUES.has(retention)) {
+    invalidProp(scope, prop, retention, `a CloudWatch Logs retention in days (${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')})`);
+  }
+}
+
+/** A log group encrypted with the construct's key, retained on delete. */
+export function encryptedLogGroup(scope: Construct, id: string, key: kms.IKey, retention: logs.RetentionDays): logs.LogGroup {
+  return new logs.LogGroup(scope, id, {
+    encryptionKey: key,
+    retention,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/**
+ * The bucket that receives S3 server access logs of a construct's other buckets. S3 delivers server access
+ * logs only to buckets encrypted with SSE-S3, so this one cannot use the customer-managed key.
+ */
+export function accessLogBucket(scope: Construct, id: string): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [
+      { id: 'ExpireAccessLogs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) },
+    ],
+  });
+  acknowledge(bucket, ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'PCI.DSS.321-S3BucketLoggingEnabled'],
+    'This bucket is the destination of the server access logs; logging it into itself would loop.');
+  acknowledge(bucket, ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS'],
+    'S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES-256); SSE-KMS destinations are not supported.');
+  acknowledgeReplication(bucket);
+  return bucket;
+}
+
+/** Options for {@link secureBucket}. */
+export interface SecureBucketOptions {
+  readonly key: kms.IKey;
+  readonly accessLogs: s3.IBucket;
+  readonly accessLogsPrefix: string;
+  readonly lifecycleRules?: s3.LifecycleRule[];
+}
+
+/**
+ * An S3 bucket as every construct here makes them: SSE-KMS with the construct's key (bucket key on), versioned,
+ * public access blocked, TLS-only policy, server access logs, retained on delete.
+ */
+export function secureBucket(scope: Construct, id: string, options: SecureBucketOptions): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: options.key,
+    bucketKeyEnabled: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    serverAccessLogsBucket: options.accessLogs,
+    serverAccessLogsPrefix: options.accessLogsPrefix,
+    lifecycleRules: options.lifecycleRules,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  acknowledgeReplication(bucket);
+  return bucket;
+}
+
+function acknowledgeReplication(bucket: s3.Bucket): void {
+  acknowledge(bucket, ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled'],
+    'Cross-region replication needs a bucket in a second region that a single-region stack cannot own; versioning and retention protect the objects here. Add replication with the bucket escape hatch if your policy requires it.');
+}

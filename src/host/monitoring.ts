@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { allowCloudWatchAlarms } from '../core/encryption';
+import { invalidProp } from '../core/validation';
+
+/** @internal */
+export interface HostMonitoringProps {
+  readonly instance: ec2.Instance;
+  readonly key: kms.IKey;
+  readonly alarmEmails: string[];
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * Alarms on what takes a gateway down (CPU, memory, disk, status checks, and with a load balancer 5xx and
+ * unhealthy targets) into an encrypted SNS topic. A failed system status check also recovers the instance.
+ * @internal
+ */
+export class HostMonitoring extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: HostMonitoringProps) {
+    super(scope, id);
+    for (const email of props.alarmEmails) {
+      if (!EMAIL.test(email)) invalidProp(scope, 'alarmEmails', email, 'e-mail addresses such as ops@example.com');
+    }
+    allowCloudWatchAlarms(props.key);
+    this.topic = new sns.Topic(this, 'Topic', { masterKey: props.key, enforceSSL: true });
+    for (const email of props.alarmEmails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+    const instanceId = props.instance.instanceId;
+    const ec2Metric = (metricName: string, statistic: string) => new cloudwatch.Metric({
+      namespace: 'AWS/EC2', metricName, dimensionsMap: { InstanceId: instanceId }, statistic, period: Duration.minutes(5),
+    });
+    const agentMetric = (metricName: string) => new cloudwatch.Metric({
+      namespace: 'CWAgent', metricName, dimensionsMap: { InstanceId: instanceId }, statistic: 'Maximum', period: Duration.minutes(5),
+    });
+
+    this.alarm('CpuHigh', ec2Metric('CPUUtilization', 'Average'), 80, 3, 'CPU above 80% for 15 minutes');
+    this.alarm('MemoryHigh', agentMetric('mem_used_percent'), 90, 3, 'Memory above 90% for 15 minutes');
+    this.alarm('DiskHigh', agentMetric('disk_used_percent'), 85, 1, 'Root disk above 85% used');
+    this.alarm('InstanceStatusCheckFailed', ec2Metric('StatusCheckFailed_Instance', 'Maximum').with({ period: Duration.minutes(1) }), 1, 3,
+      'The instance status check failed for 3 minutes (OS or boot problem)');
+    const system = this.alarm('SystemStatusCheckFailed', ec2Metric('StatusCheckFailed_System', 'Maximum').with({ period: Duration.minutes(1) }), 1, 2,
+      'The system status check failed: AWS recovers the instance onto healthy hardware');
+    system.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.RECOVER));
+
+    if (props.loadBalancer && props.targetGroup) {
+      const lb = props.loadBalancer.metrics;
+      this.alarm('LoadBalancer5xx', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(5), statistic: 'Sum' }), 10, 1,
+        'The load balancer answered 5xx more than 10 times in 5 minutes');
+      this.alarm('Gateway5xx', props.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(5), statistic: 'Sum' }), 10, 1,
+        'The gateway answered 5xx more than 10 times in 5 minutes');
+      this.alarm('GatewayUnhealthy', props.targetGroup.metrics.unhealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' }), 1, 3,
+        'The gateway failed its /healthz check for 3 minutes');
+    }
+  }
+
+  private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: periods,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+    alarm.addOkAction(new cwActions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

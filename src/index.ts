@@ -1,0 +1,5 @@
+export * from './openclaw';
+export * from './core/nat';
+export * from './core/cost-estimate';
+export * from './host/ingress';
+export * from './host/host';
