@@ -3,7 +3,6 @@
 // packages, so npm leaves the other platforms out of package-lock.json and `npm ci` then refuses the lock as out
 // of sync. This adds the missing entries (no download happens for another platform). Run after `npm install`:
 //   node projenrc/complete-lockfile.js package-lock.json
-// Adds lock entries for platform-specific optional packages the registry mirror does not carry.
 const fs = require('fs');
 const file = process.argv[2];
 const lock = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -15,8 +14,8 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     const m = /resolver-binding-([a-z0-9]+)-([a-z0-9]+)(?:-([a-z0-9]+))?$/.exec(name);
     if (!m) { console.error('unknown optional', name); continue; }
     const [, os, cpu, abi] = m;
-    const entry = { version: range.replace(/^[\^~]/, ''), dev: true, optional: true, cpu: [cpu === 'wasi' ? 'wasm32' : cpu] };
-    if (os === 'wasm32') { entry.cpu = ['wasm32']; } else { entry.os = [os]; }
+    const entry = { version: range.replace(/^[\^~]/, ''), dev: true, optional: true, cpu: [os === 'wasm32' ? 'wasm32' : cpu] };
+    if (os !== 'wasm32') entry.os = [os];
     if (abi === 'gnu' || abi === 'musl') entry.libc = [abi === 'gnu' ? 'glibc' : 'musl'];
     lock.packages[`node_modules/${name}`] = entry;
     added++;
