@@ -25,7 +25,7 @@ const host = new SecureOpenClawHost(stack, 'Host', {
 const integ = new IntegTest(app, 'AlbCognito', { testCases: [stack] });
 integ.assertions
   .awsApiCall('ElasticLoadBalancingV2', 'describeTargetHealth', {
-    TargetGroupArn: (host.node.findChild('LoadBalancer').node.findChild('Gateway') as any).targetGroupArn,
+    TargetGroupArn: host.targetGroup!.targetGroupArn,
   })
   .expect(ExpectedResult.objectLike({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] }))
   .waitForAssertions({ totalTimeout: Duration.minutes(25), interval: Duration.seconds(30) });

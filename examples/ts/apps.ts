@@ -9,11 +9,33 @@ export interface ReferenceApp {
   readonly name: string;
   readonly stackId: string;
   readonly create: (scope: Construct, id: string, props?: StackProps) => Stack;
+  /** The same app in examples/python (a file that synthesizes it when run). */
+  readonly pythonFile: string;
+  /** The same app in examples/java (a stack class with a main method, package io.github.cdkopenclaw.examples). */
+  readonly javaClass: string;
 }
 
 /** Every reference app in examples/ts. */
 export const REFERENCE_APPS: ReferenceApp[] = [
-  { name: 'single-host', stackId: 'OpenClawSingleHost', create: (s, id, p) => new SingleHostStack(s, id, p) },
-  { name: 'alb-cognito', stackId: 'OpenClawAlbCognito', create: (s, id, p) => new AlbCognitoStack(s, id, p) },
-  { name: 'budget', stackId: 'OpenClawBudgetHost', create: (s, id, p) => new BudgetHostStack(s, id, p) },
+  {
+    name: 'single-host',
+    stackId: 'OpenClawSingleHost',
+    create: (s, id, p) => new SingleHostStack(s, id, p),
+    pythonFile: 'single_host.py',
+    javaClass: 'SingleHostStack',
+  },
+  {
+    name: 'alb-cognito',
+    stackId: 'OpenClawAlbCognito',
+    create: (s, id, p) => new AlbCognitoStack(s, id, p),
+    pythonFile: 'alb_cognito.py',
+    javaClass: 'AlbCognitoStack',
+  },
+  {
+    name: 'budget',
+    stackId: 'OpenClawBudgetHost',
+    create: (s, id, p) => new BudgetHostStack(s, id, p),
+    pythonFile: 'budget.py',
+    javaClass: 'BudgetHostStack',
+  },
 ];

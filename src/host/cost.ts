@@ -52,9 +52,9 @@ export function estimateHostCost(inputs: HostCostInputs): CostEstimate {
   items.push({ item: `Secrets Manager (${inputs.secrets})`, monthlyUsd: inputs.secrets * p.secretPerMonth, assumption: 'per secret' });
   if (inputs.ownKey) items.push({ item: 'KMS key', monthlyUsd: p.kmsKeyPerMonth, assumption: 'one customer-managed key' });
   items.push({
-    item: `CloudWatch (${inputs.alarms} alarms, 2 agent metrics, logs)`,
-    monthlyUsd: inputs.alarms * p.alarmPerMonth + 2 * p.customMetricPerMonth + 1 * p.logsIngestPerGb + p.logsStorePerGbMonth * 6,
-    assumption: '1 GB of logs a month, a year kept',
+    item: `CloudWatch (${inputs.alarms} alarms, 4 custom metrics, logs)`,
+    monthlyUsd: inputs.alarms * p.alarmPerMonth + 4 * p.customMetricPerMonth + 1 * p.logsIngestPerGb + p.logsStorePerGbMonth * 6,
+    assumption: 'memory and disk from the agent, restarts and error lines from the journal; 1 GB of logs a month, a year kept',
   });
   items.push({ item: 'S3 (backups, access logs)', monthlyUsd: 2 * p.s3StandardPerGbMonth, assumption: '2 GB' });
   return CostEstimate.of(items);

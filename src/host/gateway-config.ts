@@ -97,9 +97,8 @@ export class HostGatewayConfig {
     const token = secrets.gatewayToken
       ? GatewayAuth.token(OpenClawSecretResolver.secretRef(secrets.gatewayToken, resolverOptions.providerName))
       : undefined;
-    const base = new OpenClawConfig({ ...this.user.props, secretResolver: resolverOptions });
+    const base = this.user._withProps({ ...this.user.props, secretResolver: resolverOptions });
     const config = base.withGateway({ ...this.gateway, auth: this.gateway.auth ?? token });
-    copyOverrides(this.user, config);
     if (this.tls) {
       // OpenClaw generates a self-signed pair on first start; the load balancer (or the operator) connects with TLS 1.3.
       config.addOverride('gateway.tls', { enabled: true, autoGenerate: true });
@@ -113,9 +112,4 @@ export class HostGatewayConfig {
     }
     return config;
   }
-}
-
-/** The user's raw overrides carry over to the derived configuration. */
-function copyOverrides(from: OpenClawConfig, to: OpenClawConfig): void {
-  (to as any).overrides.push(...(from as any).overrides);
 }

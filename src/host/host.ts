@@ -197,6 +197,8 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   public readonly fileSystem?: efs.IFileSystem;
   /** The load balancer, with a load balancer ingress. */
   public readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+  /** The target group the load balancer forwards to (health check `/healthz`), with a load balancer ingress. */
+  public readonly targetGroup?: elbv2.IApplicationTargetGroup;
   /** The regional web ACL, with a load balancer ingress. */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The user pool, with the Cognito ingress. */
@@ -346,6 +348,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
         logRetention,
       });
       this.loadBalancer = lb.loadBalancer;
+      this.targetGroup = lb.targetGroup;
       this.webAcl = lb.webAcl;
       this.userPool = lb.userPool;
       const withCognito = ingress.kind === HostIngressKind.LOAD_BALANCER_WITH_COGNITO;
@@ -400,6 +403,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       instance: this.instance,
       key: this.encryptionKey,
       alarmEmails: props.alarmEmails ?? [],
+      logGroup: this.logGroup,
       ...this.monitoringTargets,
     });
     this.alarmTopic = monitoring.topic;

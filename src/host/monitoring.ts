@@ -1,9 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -15,6 +16,8 @@ export interface HostMonitoringProps {
   readonly instance: ec2.Instance;
   readonly key: kms.IKey;
   readonly alarmEmails: string[];
+  /** The log group that receives the gateway journal (stream `<instance id>/openclaw`). */
+  readonly logGroup: logs.ILogGroup;
   readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
 }
@@ -22,8 +25,17 @@ export interface HostMonitoringProps {
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
- * Alarms on what takes a gateway down (CPU, memory, disk, status checks, and with a load balancer 5xx and
- * unhealthy targets) into an encrypted SNS topic. A failed system status check also recovers the instance.
+ * systemd's own words when it restarts a failed unit (`openclaw.service: Scheduled restart job, restart counter is
+ * at N.`); the journal forwarder copies them with the gateway's lines.
+ */
+export const RESTART_FILTER_PATTERN = '"openclaw.service: Scheduled restart job"';
+/** Journal lines of the gateway or Ollama that carry an error level or an error message. */
+export const ERROR_FILTER_PATTERN = '?ERROR ?error ?Error ?FATAL ?fatal';
+
+/**
+ * Alarms on what takes a gateway down (CPU, memory, disk, status checks, restart loops and error bursts in the
+ * gateway journal, and with a load balancer 5xx and unhealthy targets) into an encrypted SNS topic. A failed system
+ * status check also recovers the instance.
  * @internal
  */
 export class HostMonitoring extends Construct {
@@ -56,6 +68,32 @@ export class HostMonitoring extends Construct {
     const system = this.alarm('SystemStatusCheckFailed', ec2Metric('StatusCheckFailed_System', 'Maximum').with({ period: Duration.minutes(1) }), 1, 2,
       'The system status check failed: AWS recovers the instance onto healthy hardware');
     system.addAlarmAction(new cwActions.Ec2Action(cwActions.Ec2InstanceAction.RECOVER));
+
+    // The journal-based alarms work in every ingress shape, including the private and budget ones that have no
+    // load balancer to report 5xx. The namespace is unique to this host so two hosts in one account never mix.
+    const namespace = `OpenClaw/${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}`;
+    const restarts = new logs.MetricFilter(this, 'GatewayRestartsFilter', {
+      logGroup: props.logGroup,
+      filterPattern: logs.FilterPattern.literal(RESTART_FILTER_PATTERN),
+      metricNamespace: namespace,
+      metricName: 'GatewayRestarts',
+      metricValue: '1',
+      defaultValue: 0,
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.alarm('GatewayRestartLoop', restarts.metric({ period: Duration.minutes(15), statistic: 'Sum' }), 3, 1,
+      'systemd restarted the gateway 3 or more times in 15 minutes (crash or restart loop)');
+    const errors = new logs.MetricFilter(this, 'GatewayErrorsFilter', {
+      logGroup: props.logGroup,
+      filterPattern: logs.FilterPattern.literal(ERROR_FILTER_PATTERN),
+      metricNamespace: namespace,
+      metricName: 'GatewayErrorLines',
+      metricValue: '1',
+      defaultValue: 0,
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.alarm('GatewayErrors', errors.metric({ period: Duration.minutes(5), statistic: 'Sum' }), 20, 2,
+      'The gateway journal had 20 or more error lines in each of two consecutive 5-minute periods');
 
     if (props.loadBalancer && props.targetGroup) {
       const lb = props.loadBalancer.metrics;

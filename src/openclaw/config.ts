@@ -141,6 +141,16 @@ export class OpenClawConfig {
   }
 
   /**
+   * A copy of this configuration with other props (every override is kept). Validated like a new configuration.
+   * @internal
+   */
+  public _withProps(props: OpenClawConfigProps): OpenClawConfig {
+    const copy = new OpenClawConfig(props);
+    copy.overrides.push(...this.overrides);
+    return copy;
+  }
+
+  /**
    * Sets a raw setting not covered by the typed props, like `CfnResource.addOverride`.
    * `path` is dot-separated (`agents.defaults.thinkingDefault`); write `\.` for a literal dot.
    * Objects are set as given, replacing what was at that path. The retired

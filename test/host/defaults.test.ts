@@ -92,7 +92,7 @@ describe('SecureOpenClawHost with no props', () => {
   test('the instance role reads exactly the gateway token secret', () => {
     const [secretId] = resourcesOf(template, 'AWS::SecretsManager::Secret')[0];
     const policies = resourcesOf(template, 'AWS::IAM::Policy').map(([, p]) => p.Properties.PolicyDocument.Statement).flat();
-    const reads = policies.filter((s: any) => [].concat(s.Action).includes('secretsmanager:GetSecretValue'));
+    const reads = policies.filter((s: any) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'));
     expect(reads).toHaveLength(1);
     expect(reads[0].Resource).toEqual({ Ref: secretId });
   });
@@ -102,7 +102,7 @@ describe('SecureOpenClawHost with no props', () => {
     const invoke = statements.find((s: any) => s.Sid === 'InvokeChosenBedrockModels');
     expect(invoke.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
     expect(JSON.stringify(invoke.Resource)).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
-    expect(statements.some((s: any) => [].concat(s.Action).includes('bedrock:*'))).toBe(false);
+    expect(statements.some((s: any) => ([] as string[]).concat(s.Action).includes('bedrock:*'))).toBe(false);
   });
 
   test('Session Manager is the only way in, and sessions are logged and encrypted', () => {
@@ -146,9 +146,11 @@ describe('SecureOpenClawHost with no props', () => {
     });
   });
 
-  test('alarms watch CPU, memory, disk and both status checks, and a failed system check recovers the instance', () => {
+  test('alarms watch CPU, memory, disk, both status checks, gateway restarts and error lines, and a failed system check recovers the instance', () => {
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    expect(alarms.map((a) => a.MetricName).sort()).toEqual(['CPUUtilization', 'StatusCheckFailed_Instance', 'StatusCheckFailed_System', 'disk_used_percent', 'mem_used_percent']);
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual([
+      'CPUUtilization', 'GatewayErrorLines', 'GatewayRestarts', 'StatusCheckFailed_Instance', 'StatusCheckFailed_System', 'disk_used_percent', 'mem_used_percent',
+    ]);
     const system = alarms.find((a) => a.MetricName === 'StatusCheckFailed_System');
     expect(JSON.stringify(system.AlarmActions)).toContain(':automate:');
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });

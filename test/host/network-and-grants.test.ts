@@ -22,9 +22,9 @@ describe('the host\'s network and grants', () => {
     const statements = resourcesOf(template, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('HostRole')).map(([, p]) => p.Properties.PolicyDocument.Statement).flat();
     const metrics = statements.find((s: any) => s.Sid === 'PublishAgentMetrics');
     expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'CWAgent' } });
-    const logWrites = statements.filter((s: any) => [].concat(s.Action).includes('logs:PutLogEvents'));
+    const logWrites = statements.filter((s: any) => ([] as string[]).concat(s.Action).includes('logs:PutLogEvents'));
     expect(logWrites.map((s: any) => JSON.stringify(s.Resource)).join()).toMatch(/HostLogs.*HostAccessSessionLogs|HostAccessSessionLogs.*HostLogs/);
-    const bucket = statements.filter((s: any) => [].concat(s.Action).includes('s3:PutObject'));
+    const bucket = statements.filter((s: any) => ([] as string[]).concat(s.Action).includes('s3:PutObject'));
     expect(bucket).toHaveLength(1);
     expect(JSON.stringify(bucket[0].Resource)).toContain('HostBackups');
   });

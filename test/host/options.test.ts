@@ -18,7 +18,7 @@ describe('SecureOpenClawHost options', () => {
     const allow = config.secrets.providers['aws-secrets-manager'].args.filter((a: string) => a !== '--allow-prefix');
     expect(allow.filter((a: string) => a === '${TOKEN}')).toHaveLength(4); // three secret ARNs and the region
     const statements = resourcesOf(template, 'AWS::IAM::Policy').map(([, p]) => p.Properties.PolicyDocument.Statement).flat();
-    const readable = statements.filter((s: any) => [].concat(s.Action).includes('secretsmanager:GetSecretValue')).map((s: any) => s.Resource.Ref).sort();
+    const readable = statements.filter((s: any) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue')).map((s: any) => s.Resource.Ref).sort();
     expect(readable).toEqual([...secrets].sort());
   });
 
@@ -29,7 +29,7 @@ describe('SecureOpenClawHost options', () => {
     host.grantReadSecrets(role);
     const template = Template.fromStack(stack);
     const policy = resourcesOf(template, 'AWS::IAM::Policy').find(([id]) => id.startsWith('ReaderDefaultPolicy'))![1];
-    const reads = policy.Properties.PolicyDocument.Statement.filter((s: any) => [].concat(s.Action).includes('secretsmanager:GetSecretValue'));
+    const reads = policy.Properties.PolicyDocument.Statement.filter((s: any) => ([] as string[]).concat(s.Action).includes('secretsmanager:GetSecretValue'));
     expect(reads).toHaveLength(2);
   });
 
