@@ -71,7 +71,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {
       paths: { 'cdk-openclaw': ['./src/index.ts'] },
     },
-    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'integ/**/*.ts', 'examples/ts/**/*.ts', 'bench/**/*.ts'],
+    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
     exclude: ['lib', 'dist', 'cdk.out', '**/cdk.out', 'integ/**/*.snapshot', '.tmp', 'assets'],
   },
 
@@ -83,12 +83,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '/integ/**/cdk-integ.out.*',
     '/.tmp/',
     '/bench/.out/',
+    '/examples/java/target/',
+    '__pycache__/',
+    '.venv/',
     '/.jsii.tabl.json',
     '/rosetta-cache.json',
   ],
 });
 
-for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/']) {
+for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/', '/.tmp/']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -128,19 +131,27 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+const testBindings = project.addTask('test:bindings', {
+  description:
+    'Package for npm, PyPI and Maven, then synthesize every reference app and README example in Python (clean venv) and Java (local Maven repository) and require templates identical to TypeScript',
+});
+testBindings.spawn(project.tasks.tryFind('rosetta:extract')!);
+testBindings.exec(`${tsNode} examples/bindings.ts`, { receiveArgs: true });
+
 const testAll = project.addTask('test:all', {
-  description: 'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), README examples under rosetta --strict, the reference apps',
+  description:
+    'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), the reference apps, README examples under rosetta --strict, the Python and Java bindings',
 });
 testAll.spawn(project.buildTask);
-testAll.spawn(project.tasks.tryFind('rosetta:extract')!);
 testAll.spawn(project.tasks.tryFind('synth:examples')!);
+testAll.spawn(testBindings);
 
 // Lint every TypeScript file with the dev tsconfig (src, test, integ, examples, bench), not the per-folder lookup.
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService', undefined);
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.project', './tsconfig.dev.json');
 project.eslint?.addLintPattern('integ');
 for (const dir of ['integ', 'examples', 'bench']) project.eslint?.allowDevDeps(`${dir}/**`);
-project.eslint?.addLintPattern('examples/ts');
+project.eslint?.addLintPattern('examples');
 project.eslint?.addLintPattern('bench');
 
 project.synth();
