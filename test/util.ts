@@ -37,3 +37,13 @@ export function renderedConfig(userData: string): any {
 export function resourcesOf(template: Template, type: string): Array<[string, any]> {
   return Object.entries(template.findResources(type));
 }
+
+/** Every ingress rule of a security group, inline or as a separate resource referring to it by `GroupId`. */
+export function ingressRulesOf(template: Template, groupLogicalId: string): any[] {
+  const group = template.toJSON().Resources[groupLogicalId];
+  const inline = group.Properties.SecurityGroupIngress ?? [];
+  const separate = resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')
+    .map(([, r]) => r.Properties)
+    .filter((p) => JSON.stringify(p.GroupId).includes(`"${groupLogicalId}"`));
+  return [...inline, ...separate];
+}

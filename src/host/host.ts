@@ -16,7 +16,7 @@ import { HostBackup } from './backup';
 import { renderSetupScript } from './boot';
 import { estimateHostCost } from './cost';
 import { HostGatewayConfig } from './gateway-config';
-import { HostIngress, HostIngressKind } from './ingress';
+import { EdgeOriginRestriction, HostIngress, HostIngressKind } from './ingress';
 import { HostLoadBalancer } from './load-balancer';
 import { HostMonitoring } from './monitoring';
 import { checkInstanceType, checkRootVolumeSize } from './sizing';
@@ -209,11 +209,14 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   public readonly estimatedMonthlyCost: CostEstimate;
 
   private readonly secrets: secretsmanager.ISecret[] = [];
+  private hostLoadBalancer?: HostLoadBalancer;
+  private readonly ingressKind: HostIngressKind;
   private monitoringTargets: { loadBalancer?: elbv2.ApplicationLoadBalancer; targetGroup?: elbv2.ApplicationTargetGroup } = {};
 
   constructor(scope: Construct, id: string, props: SecureOpenClawHostProps = {}) {
     super(scope, id);
     const ingress = props.ingress ?? HostIngress.privateOnly();
+    this.ingressKind = ingress.kind;
     const publicInstance = ingress.kind === HostIngressKind.PUBLIC_INSTANCE;
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.SMALL);
     checkInstanceType(this, instanceType);
@@ -347,6 +350,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
         accessLogs,
         logRetention,
       });
+      this.hostLoadBalancer = lb;
       this.loadBalancer = lb.loadBalancer;
       this.targetGroup = lb.targetGroup;
       this.webAcl = lb.webAcl;
@@ -427,6 +431,19 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       cognito: ingress.kind === HostIngressKind.LOAD_BALANCER_WITH_COGNITO,
     });
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId, description: 'Reach the gateway: aws ssm start-session --target <id> --document-name AWS-StartPortForwardingSession' });
+  }
+
+  /**
+   * Puts an edge (a CDN such as `OpenClawEdge`, which calls this) in front of the load balancer: the load balancer
+   * then accepts HTTPS only from the edge's origin-facing prefix list instead of `allowedCidrs`, and its web ACL
+   * blocks every request without the edge's secret origin header before any other rule. Needs a load balancer
+   * ingress; one edge per host.
+   */
+  public restrictToEdge(restriction: EdgeOriginRestriction): void {
+    if (!this.hostLoadBalancer) {
+      invalidProp(this, 'restrictToEdge', this.ingressKind, 'a host with HostIngress.loadBalancer or HostIngress.loadBalancerWithCognito (an edge fronts a load balancer)');
+    }
+    this.hostLoadBalancer.restrictToEdge(restriction);
   }
 
   /** Lets `grantee` read every secret of this host (gateway token, API keys). */

@@ -29,6 +29,24 @@ export interface HostFirewallOptions {
   readonly blockedCountries?: string[];
 }
 
+/**
+ * How an edge (a CDN such as `OpenClawEdge`) takes over a host's load balancer: only the edge's network may connect,
+ * and only requests carrying the edge's secret origin header pass the web ACL.
+ */
+export interface EdgeOriginRestriction {
+  /**
+   * The managed prefix list of the edge's origin-facing addresses, e.g. CloudFront's
+   * `com.amazonaws.global.cloudfront.origin-facing` list of the region.
+   */
+  readonly prefixListId: string;
+
+  /** The header the edge adds to every request to the origin, lower case, e.g. `x-origin-verify`. */
+  readonly originHeaderName: string;
+
+  /** The header's secret value, at least 32 characters: the web ACL blocks every request without exactly this value. */
+  readonly originHeaderValue: string;
+}
+
 /** Options for {@link HostIngress.loadBalancer}. */
 export interface LoadBalancerIngressOptions {
   /** The DNS name users type, e.g. `openclaw.example.com`. It becomes the certificate's name and OpenClaw's allowed origin. */

@@ -14,7 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { CognitoIngressOptions, HostFirewallOptions, LoadBalancerIngressOptions } from './ingress';
+import { CognitoIngressOptions, EdgeOriginRestriction, HostFirewallOptions, LoadBalancerIngressOptions } from './ingress';
 import { acknowledge } from '../core/nag';
 import { checkIntegerRange, checkIpv4Cidrs, invalidProp } from '../core/validation';
 
@@ -26,6 +26,8 @@ export const COGNITO_DATA_HEADER = 'x-amzn-oidc-data';
 const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const COUNTRY_CODE = /^[A-Z]{2}$/;
 const COGNITO_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const PREFIX_LIST_ID = /^pl-[0-9a-f]{8,17}$/;
+const HEADER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** @internal */
 export interface HostLoadBalancerProps {
@@ -55,6 +57,10 @@ export class HostLoadBalancer extends Construct {
   public readonly userPool?: cognito.IUserPool;
   /** CIDRs of the subnets the load balancer lives in: the only addresses OpenClaw trusts as a proxy. */
   public readonly proxyCidrs: string[];
+  /** Set once an edge fronts the load balancer. */
+  public edge?: EdgeOriginRestriction;
+  private readonly aclRules: wafv2.CfnWebACL.RuleProperty[];
+  private readonly aclVisibility: (name: string) => wafv2.CfnWebACL.VisibilityConfigProperty;
 
   constructor(scope: Construct, id: string, props: HostLoadBalancerProps) {
     super(scope, id);
@@ -69,13 +75,22 @@ export class HostLoadBalancer extends Construct {
       description: 'OpenClaw load balancer: HTTPS in from the allowed CIDRs, the gateway port out to the instance',
       allowAllOutbound: false,
     });
-    for (const cidr of options.allowedCidrs ?? ['0.0.0.0/0']) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from an allowed client range');
-    }
-    if ((options.allowedCidrs ?? ['0.0.0.0/0']).includes('0.0.0.0/0')) {
-      acknowledge(this.securityGroup, ['AwsSolutions-EC23'],
-        'A public HTTPS endpoint by design: the WAF, TLS 1.3 and authentication (Cognito or the gateway token) are the access control; narrow it with allowedCidrs.');
-    }
+    // Client rules are resources of their own so that an edge (restrictToEdge) can replace them.
+    const clientRules = new Construct(this, 'ClientRules');
+    (options.allowedCidrs ?? ['0.0.0.0/0']).forEach((cidr, i) => {
+      const rule = new ec2.CfnSecurityGroupIngress(clientRules, `Https${i}`, {
+        groupId: this.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        cidrIp: cidr,
+        description: 'HTTPS from an allowed client range',
+      });
+      if (cidr === '0.0.0.0/0') {
+        acknowledge(rule, ['AwsSolutions-EC23'],
+          'A public HTTPS endpoint by design: the WAF, TLS 1.3 and authentication (Cognito or the gateway token) are the access control; narrow it with allowedCidrs, or put OpenClawEdge in front.');
+      }
+    });
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
       vpc: props.vpc,
@@ -135,7 +150,10 @@ export class HostLoadBalancer extends Construct {
       open: false,
     });
 
-    this.webAcl = createRegionalWebAcl(this, options.firewall ?? {}, props.key, props.logRetention);
+    const acl = createRegionalWebAcl(this, options.firewall ?? {}, props.key, props.logRetention);
+    this.webAcl = acl.webAcl;
+    this.aclRules = acl.rules;
+    this.aclVisibility = acl.visibility;
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
       resourceArn: this.loadBalancer.loadBalancerArn,
       webAclArn: this.webAcl.attrArn,
@@ -148,6 +166,54 @@ export class HostLoadBalancer extends Construct {
         target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
       });
     }
+  }
+
+  /**
+   * Lets only the edge reach the load balancer: the client HTTPS rules give way to one rule for the edge's
+   * origin-facing prefix list, and the web ACL blocks, before any other rule, a request without the edge's secret
+   * origin header.
+   */
+  public restrictToEdge(restriction: EdgeOriginRestriction): void {
+    const scope = this.node.scope as Construct;
+    if (this.edge) invalidProp(scope, 'restrictToEdge', 'a second edge', 'one edge in front of a host');
+    if (!Token.isUnresolved(restriction.prefixListId) && !PREFIX_LIST_ID.test(restriction.prefixListId)) {
+      invalidProp(scope, 'restrictToEdge.prefixListId', restriction.prefixListId, 'a managed prefix list id such as pl-3b927c52 (CloudFront\'s origin-facing list)');
+    }
+    if (!HEADER_NAME.test(restriction.originHeaderName) || restriction.originHeaderName.startsWith('x-amz')) {
+      invalidProp(scope, 'restrictToEdge.originHeaderName', restriction.originHeaderName, 'a lower-case header name of letters, digits and hyphens that does not start with x-amz');
+    }
+    if (!Token.isUnresolved(restriction.originHeaderValue) && restriction.originHeaderValue.length < 32) {
+      invalidProp(scope, 'restrictToEdge.originHeaderValue', `${restriction.originHeaderValue.length} characters`, 'a secret of at least 32 characters');
+    }
+    this.edge = restriction;
+    this.node.tryRemoveChild('ClientRules');
+    new ec2.CfnSecurityGroupIngress(this, 'EdgeHttps', {
+      groupId: this.securityGroup.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      sourcePrefixListId: restriction.prefixListId,
+      description: 'HTTPS from the edge only (its origin-facing prefix list)',
+    });
+    const requireHeader: wafv2.CfnWebACL.RuleProperty = {
+      name: 'RequireEdgeOriginHeader',
+      priority: 0,
+      action: { block: {} },
+      statement: {
+        notStatement: {
+          statement: {
+            byteMatchStatement: {
+              fieldToMatch: { singleHeader: { Name: restriction.originHeaderName } },
+              positionalConstraint: 'EXACTLY',
+              searchString: restriction.originHeaderValue,
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
+        },
+      },
+      visibilityConfig: this.aclVisibility('RequireEdgeOriginHeader'),
+    };
+    this.webAcl.rules = [requireHeader, ...this.aclRules.map((r) => ({ ...r, priority: r.priority + 1 }))];
   }
 
   private cognitoSignIn(options: CognitoIngressOptions) {
@@ -260,7 +326,7 @@ function defaultDomainPrefix(scope: Construct): string {
 /** Managed rule groups every web ACL of this library uses, in priority order. */
 const MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'];
 
-function createRegionalWebAcl(scope: Construct, firewall: HostFirewallOptions, key: kms.IKey, retention: logs.RetentionDays): wafv2.CfnWebACL {
+function createRegionalWebAcl(scope: Construct, firewall: HostFirewallOptions, key: kms.IKey, retention: logs.RetentionDays) {
   const metricPrefix = Names.uniqueResourceName(scope, { maxLength: 60 });
   const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${name}` });
   const rules: wafv2.CfnWebACL.RuleProperty[] = [];
@@ -313,5 +379,5 @@ function createRegionalWebAcl(scope: Construct, firewall: HostFirewallOptions, k
     resourceArn: acl.attrArn,
     logDestinationConfigs: [Stack.of(scope).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
   });
-  return acl;
+  return { webAcl: acl, rules, visibility };
 }

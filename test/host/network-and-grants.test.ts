@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { HostIngress } from '../../src';
 import { renderSetupScript } from '../../src/host/boot';
-import { resourcesOf, synthHost } from '../util';
+import { resourcesOf, synthHost, ingressRulesOf } from '../util';
 
 describe('the host\'s network and grants', () => {
   const { template } = synthHost();
@@ -47,8 +47,8 @@ describe('the load balancer shapes\' certificate, public rule and user pool deta
   });
 
   test('by default the load balancer admits HTTPS from anywhere, and only on 443', () => {
-    const [, group] = resourcesOf(template, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('HostLoadBalancerSecurityGroup'))!;
-    expect(group.Properties.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
+    const [groupId] = resourcesOf(template, 'AWS::EC2::SecurityGroup').find(([id]) => id.startsWith('HostLoadBalancerSecurityGroup'))!;
+    expect(ingressRulesOf(template, groupId)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
   });
 
   test('temporary passwords are valid one day and MFA is TOTP only', () => {
