@@ -11,15 +11,26 @@ export interface CustomerKeyOptions {
 
 /**
  * Returns the key passed in, or creates the construct's own customer-managed key: rotation on, retained on
- * delete (data encrypted with it must stay readable after the stack is gone).
+ * delete (data encrypted with it must stay readable after the stack is gone), and grants only for AWS services
+ * acting for an AWS resource (EBS, EFS, AWS Backup create theirs that way): nobody can hand out the key with a
+ * grant of their own.
  */
 export function resolveKey(scope: Construct, id: string, existing: kms.IKey | undefined, options: CustomerKeyOptions): kms.IKey {
   if (existing) return existing;
-  return new kms.Key(scope, id, {
+  const key = new kms.Key(scope, id, {
     description: options.description,
     enableKeyRotation: true,
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'GrantsOnlyForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+  return key;
 }
 
 /**

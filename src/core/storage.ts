@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -29,7 +30,8 @@ export function encryptedLogGroup(scope: Construct, id: string, key: kms.IKey, r
 
 /**
  * The bucket that receives S3 server access logs of a construct's other buckets. S3 delivers server access
- * logs only to buckets encrypted with SSE-S3, so this one cannot use the customer-managed key.
+ * logs only to buckets encrypted with SSE-S3, so this one cannot use the customer-managed key. ACLs are disabled:
+ * the log delivery services write through the bucket policy (see `secureBucket`), never through an ACL.
  */
 export function accessLogBucket(scope: Construct, id: string): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
@@ -37,7 +39,7 @@ export function accessLogBucket(scope: Construct, id: string): s3.Bucket {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     versioned: true,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     removalPolicy: RemovalPolicy.RETAIN,
     lifecycleRules: [
       { id: 'ExpireAccessLogs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) },
@@ -62,6 +64,10 @@ export interface SecureBucketOptions {
 /**
  * An S3 bucket as every construct here makes them: SSE-KMS with the construct's key (bucket key on), versioned,
  * public access blocked, TLS-only policy, server access logs, retained on delete.
+ *
+ * Server access logging is wired here rather than with `serverAccessLogsBucket`, whose result depends on the
+ * app's `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` feature flag (without it, a legacy `LogDeliveryWrite`
+ * ACL): the template is the same in every app, and the log bucket admits the logging service for this bucket only.
  */
 export function secureBucket(scope: Construct, id: string, options: SecureBucketOptions): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
@@ -72,11 +78,23 @@ export function secureBucket(scope: Construct, id: string, options: SecureBucket
     enforceSSL: true,
     versioned: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    serverAccessLogsBucket: options.accessLogs,
-    serverAccessLogsPrefix: options.accessLogsPrefix,
     lifecycleRules: options.lifecycleRules,
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+    destinationBucketName: options.accessLogs.bucketName,
+    logFilePrefix: options.accessLogsPrefix,
+  };
+  options.accessLogs.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `S3ServerAccessLogsFor${bucket.node.id.replace(/[^A-Za-z0-9]/g, '')}`,
+    principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+    actions: ['s3:PutObject'],
+    resources: [options.accessLogs.arnForObjects(`${options.accessLogsPrefix}*`)],
+    conditions: {
+      ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+      StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account },
+    },
+  }));
   acknowledgeReplication(bucket);
   return bucket;
 }

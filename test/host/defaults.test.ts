@@ -50,6 +50,18 @@ describe('SecureOpenClawHost with no props', () => {
     }]);
   });
 
+  test('the key refuses grants that are not made by an AWS service for an AWS resource', () => {
+    const [, key] = resourcesOf(template, 'AWS::KMS::Key')[0];
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+      Sid: 'GrantsOnlyForAwsServices',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    });
+  });
+
   test('one customer key with rotation, retained on delete', () => {
     const keys = resourcesOf(template, 'AWS::KMS::Key');
     expect(keys).toHaveLength(1);
@@ -128,6 +140,26 @@ describe('SecureOpenClawHost with no props', () => {
     expect(resourcesOf(template, 'AWS::EC2::NatGateway')).toHaveLength(1);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
     expect(resourcesOf(template, 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.Properties.VpcEndpointType === 'Interface')).toHaveLength(0);
+  });
+
+  test('server access logs of the backup bucket reach the log bucket through its policy, for that bucket only, and no bucket uses an ACL', () => {
+    const buckets = resourcesOf(template, 'AWS::S3::Bucket');
+    const [backupId, backup] = buckets.find(([id]) => id.startsWith('HostBackups'))!;
+    const [logsId, logBucket] = buckets.find(([id]) => id.startsWith('HostAccessLogs'))!;
+    expect(backup.Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'backups/' });
+    for (const [, bucket] of buckets) {
+      expect(bucket.Properties.AccessControl).toBeUndefined();
+      expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    }
+    expect(logBucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    const [, policy] = resourcesOf(template, 'AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: logsId }))!;
+    const delivery = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Principal?.Service === 'logging.s3.amazonaws.com');
+    expect(delivery).toEqual([expect.objectContaining({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [backupId, 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    })]);
+    expect(JSON.stringify(delivery[0].Resource)).toContain('/backups/*');
   });
 
   test('backups: a versioned, encrypted, TLS-only bucket with a lifecycle, and daily snapshots kept 7 days', () => {
