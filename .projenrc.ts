@@ -52,6 +52,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `aws-cdk@${CDK_CLI_VERSION}`,
     'cdk-nag@3.0.2',
     'tsconfig-paths@^4.2.0',
+    // Independent checks (test:oracles): cfn-guard and the AWS Control Tower proactive rules; the IAM simulator
+    // (a dev dependency only: its licence forbids bundling it); YAML for the reviewed baseline.
+    '@cdklabs/cdk-validator-cfnguard@0.0.62',
+    '@cloud-copilot/iam-simulate@0.1.173',
+    'yaml@2.9.1',
   ],
 
   // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).
@@ -71,7 +76,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: {
       paths: { 'cdk-openclaw': ['./src/index.ts'] },
     },
-    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'integ/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'oracles/**/*.ts'],
     exclude: ['lib', 'dist', 'cdk.out', '**/cdk.out', 'integ/**/*.snapshot', '.tmp', 'assets'],
   },
 
@@ -91,7 +96,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
-for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/', '/.tmp/']) {
+for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/', '/.tmp/', '/oracles/']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -138,20 +143,29 @@ const testBindings = project.addTask('test:bindings', {
 testBindings.spawn(project.tasks.tryFind('rosetta:extract')!);
 testBindings.exec(`${tsNode} examples/bindings.ts`, { receiveArgs: true });
 
+const testOracles = project.addTask('test:oracles', {
+  description:
+    'Independent tools (cfn-lint, checkov, cfn-guard with the Control Tower rules) over every reference app in cdk.out/, held against oracles/baseline.yaml, and mutants they must catch',
+  exec: `${tsNode} oracles/run.ts`,
+  receiveArgs: true,
+});
+
 const testAll = project.addTask('test:all', {
   description:
-    'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), the reference apps, README examples under rosetta --strict, the Python and Java bindings',
+    'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), the reference apps, the independent checks, README examples under rosetta --strict, the Python and Java bindings',
 });
 testAll.spawn(project.buildTask);
 testAll.spawn(project.tasks.tryFind('synth:examples')!);
+testAll.spawn(testOracles);
 testAll.spawn(testBindings);
 
 // Lint every TypeScript file with the dev tsconfig (src, test, integ, examples, bench), not the per-folder lookup.
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService', undefined);
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.project', './tsconfig.dev.json');
 project.eslint?.addLintPattern('integ');
-for (const dir of ['integ', 'examples', 'bench']) project.eslint?.allowDevDeps(`${dir}/**`);
+for (const dir of ['integ', 'examples', 'bench', 'oracles']) project.eslint?.allowDevDeps(`${dir}/**`);
 project.eslint?.addLintPattern('examples');
 project.eslint?.addLintPattern('bench');
+project.eslint?.addLintPattern('oracles');
 
 project.synth();

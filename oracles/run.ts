@@ -1,0 +1,176 @@
+/**
+ * test:oracles — tools nobody here wrote judge what the library emits.
+ *
+ * Over every reference app's template in cdk.out/ (from synth:examples): cfn-lint, checkov (CloudFormation
+ * framework, nothing downloaded) and cfn-guard with the AWS Control Tower proactive-control rules. Every finding
+ * must be accepted by oracles/baseline.yaml, and every baseline entry must still match a finding. Then the same
+ * tools are shown deliberately broken templates (mutants), each of which must produce a finding the baseline
+ * does not accept: a check that cannot fail proves nothing.
+ *
+ *   npx projen test:oracles                # after synth:examples
+ *
+ * The tools install themselves on first use: cfn-lint and checkov into a virtual environment under .tmp/oracles
+ * (versions pinned in oracles/requirements.txt), cfn-guard and its rules from the npm dev dependency
+ * @cdklabs/cdk-validator-cfnguard.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { BaselineEntry, Finding, applyBaseline, parseCfnLint, parseCheckov, parseGuard, validateBaseline } from './lib/findings';
+import { TEMPLATE_MUTANTS } from './lib/mutants';
+import { REFERENCE_APPS } from '../examples/ts/apps';
+
+const root = path.resolve(__dirname, '..');
+const work = path.join(root, '.tmp', 'oracles');
+const started = Date.now();
+
+function exec(cmd: string, args: string[], options: { okCodes?: number[] } = {}): string {
+  const result = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+  if (result.error) throw result.error;
+  if (!(options.okCodes ?? [0]).includes(result.status ?? -1)) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}:\n${result.stderr}\n${result.stdout.slice(0, 2000)}`);
+  }
+  return result.stdout;
+}
+
+// ---- tools ----------------------------------------------------------------------------------------------------
+
+const venv = path.join(work, 'venv');
+const bin = (name: string) => path.join(venv, 'bin', name);
+function installPythonTools(): void {
+  const requirements = fs.readFileSync(path.join(__dirname, 'requirements.txt'), 'utf8');
+  const stamp = path.join(venv, '.requirements.txt');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === requirements) return;
+  console.log('installing cfn-lint and checkov (oracles/requirements.txt) into .tmp/oracles/venv');
+  fs.rmSync(venv, { recursive: true, force: true });
+  exec('python3', ['-m', 'venv', venv]);
+  exec(bin('python'), ['-m', 'pip', 'install', '--quiet', '--no-input', '-r', path.join(__dirname, 'requirements.txt')]);
+  fs.writeFileSync(stamp, requirements);
+}
+
+function guardPaths(): { binary: string; rules: string } {
+  const pkg = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+  const os = process.platform === 'darwin' ? 'macos' : 'ubuntu';
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  return { binary: path.join(pkg, 'bin', os, arch, 'cfn-guard'), rules: path.join(pkg, 'rules', 'control-tower', 'cfn-guard') };
+}
+
+// ---- the template tools ---------------------------------------------------------------------------------------
+
+/** Prints, per instance, the strings checkov's secret patterns match in its user data (checkov's own code). */
+const USER_DATA_SECRETS = [
+  'import json, sys',
+  'from checkov.common.util.secrets import get_secrets_from_string, AWS, GENERAL',
+  'template = json.load(open(sys.argv[1]))',
+  'out = {}',
+  'for logical_id, r in template["Resources"].items():',
+  '    if r["Type"] == "AWS::EC2::Instance" and "UserData" in r.get("Properties", {}):',
+  '        out[logical_id] = sorted(set(get_secrets_from_string(str(r["Properties"]["UserData"]), GENERAL, AWS)))',
+  'print(json.dumps(out))',
+].join('\n');
+
+interface ToolStats { tool: string; ran: number; passed: number; findings: number }
+
+function checkTemplate(app: string, template: string): { findings: Finding[]; stats: ToolStats[] } {
+  const stats: ToolStats[] = [];
+  // cfn-lint exits 2 (errors), 4 (warnings), 6 (both), 8 (informational) with findings.
+  const lint = parseCfnLint(exec(bin('cfn-lint'), ['--format', 'json', template], { okCodes: [0, 2, 4, 6, 8, 10, 12, 14] }), app);
+  stats.push({ tool: 'cfn-lint', ran: 1, passed: lint.length === 0 ? 1 : 0, findings: lint.length });
+
+  const checkov = parseCheckov(exec(bin('checkov'), ['--framework', 'cloudformation', '--skip-download', '--output', 'json', '--file', template], { okCodes: [0, 1] }), app);
+  // checkov says only that user data holds "a secret": name what its patterns matched, so the baseline can pin it.
+  if (checkov.findings.some((f) => f.check === 'CKV_AWS_46')) {
+    const matched = JSON.parse(exec(bin('python'), ['-c', USER_DATA_SECRETS, template]));
+    checkov.findings = checkov.findings.map((f) => (f.check === 'CKV_AWS_46' ? { ...f, message: `${f.message}: ${(matched[f.resource] ?? []).sort().join(', ')}` } : f));
+  }
+  stats.push({ tool: 'checkov', ran: checkov.passed + checkov.failed, passed: checkov.passed, findings: checkov.findings.length });
+
+  const guard = guardPaths();
+  // cfn-guard exits 19 when a rule fails.
+  const guardOut = exec(guard.binary, ['validate', '--rules', guard.rules, '--data', template, '--output-format', 'json', '--show-summary', 'none'], { okCodes: [0, 19] });
+  const g = parseGuard(guardOut, app);
+  stats.push({ tool: 'cfn-guard', ran: g.pass + g.fail, passed: g.pass, findings: g.findings.length });
+
+  return { findings: [...lint, ...checkov.findings, ...g.findings], stats };
+}
+
+function stackTemplates(app: string): string[] {
+  const dir = path.join(root, 'cdk.out', app);
+  if (!fs.existsSync(dir)) throw new Error(`no cdk.out/${app}: run npx projen synth:examples first (test:all does)`);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  return Object.values(manifest.artifacts as Record<string, any>)
+    .filter((a) => a.type === 'aws:cloudformation:stack')
+    .map((a) => path.join(dir, a.properties.templateFile));
+}
+
+// ---- run ------------------------------------------------------------------------------------------------------
+
+installPythonTools();
+const apps = REFERENCE_APPS.map((a) => a.name);
+const baseline: BaselineEntry[] = validateBaseline(YAML.parse(fs.readFileSync(path.join(__dirname, 'baseline.yaml'), 'utf8')), apps);
+
+const all: Finding[] = [];
+const rows: string[][] = [['app', 'tool', 'checks run', 'passed', 'findings', 'accepted by the baseline']];
+for (const app of apps) {
+  const perTool = new Map<string, ToolStats>();
+  const appFindings: Finding[] = [];
+  for (const template of stackTemplates(app)) {
+    const { findings, stats } = checkTemplate(app, template);
+    appFindings.push(...findings);
+    for (const s of stats) {
+      const prev = perTool.get(s.tool) ?? { tool: s.tool, ran: 0, passed: 0, findings: 0 };
+      perTool.set(s.tool, { tool: s.tool, ran: prev.ran + s.ran, passed: prev.passed + s.passed, findings: prev.findings + s.findings });
+    }
+  }
+  all.push(...appFindings);
+  const accepted = applyBaseline(appFindings, baseline, [app]).accepted;
+  for (const s of perTool.values()) {
+    rows.push([app, s.tool, String(s.ran), String(s.passed), String(s.findings), String(accepted.filter((f) => f.tool === s.tool).length)]);
+  }
+}
+
+const result = applyBaseline(all, baseline, apps);
+printTable(rows);
+console.log(`\nbaseline: ${baseline.length} entries (oracles/baseline.yaml)`);
+let failed = false;
+for (const f of result.unexpected) {
+  failed = true;
+  console.error(`NEW FINDING  ${f.app}: ${f.tool} ${f.check} on ${f.resource}: ${f.message}`);
+}
+for (const s of result.stale) {
+  failed = true;
+  console.error(`STALE BASELINE ENTRY  ${s.entry.tool} ${s.entry.check} on ${s.entry.resource} (${s.app}): nothing matches it any more; remove it`);
+}
+
+// Mutants: each broken template must make the tools report something the baseline does not accept.
+const mutantRows: string[][] = [['mutant', 'new findings', 'examples']];
+const mutantDir = path.join(work, 'mutants');
+fs.rmSync(mutantDir, { recursive: true, force: true });
+fs.mkdirSync(mutantDir, { recursive: true });
+const [sourceTemplate] = stackTemplates('single-host');
+const original = JSON.parse(fs.readFileSync(sourceTemplate, 'utf8'));
+for (const mutant of TEMPLATE_MUTANTS) {
+  const file = path.join(mutantDir, `${mutant.name}.template.json`);
+  fs.writeFileSync(file, JSON.stringify(mutant.apply(original), null, 1));
+  const { findings } = checkTemplate('single-host', file);
+  const caught = applyBaseline(findings, baseline, ['single-host']).unexpected;
+  mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
+  if (caught.length === 0) {
+    failed = true;
+    console.error(`MUTANT SURVIVED  ${mutant.name} (${mutant.description}): no tool reported it`);
+  }
+}
+console.log('');
+printTable(mutantRows);
+
+console.log(`\ntest:oracles took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (failed) process.exit(1);
+
+function printTable(table: string[][]): void {
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(table[0]));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  table.slice(1).forEach((r) => console.log(line(r)));
+}
