@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { BaselineEntry, Finding, applyBaseline, parseCfnLint, parseCheckov, parseGuard, validateBaseline } from './lib/findings';
+import { IamMatrix, runIamMatrix } from './lib/iam';
 import { TEMPLATE_MUTANTS } from './lib/mutants';
 import { REFERENCE_APPS } from '../examples/ts/apps';
 
@@ -72,7 +73,7 @@ const USER_DATA_SECRETS = [
 
 interface ToolStats { tool: string; ran: number; passed: number; findings: number }
 
-function checkTemplate(app: string, template: string): { findings: Finding[]; stats: ToolStats[] } {
+async function checkTemplate(app: string, template: string): Promise<{ findings: Finding[]; stats: ToolStats[] }> {
   const stats: ToolStats[] = [];
   // cfn-lint exits 2 (errors), 4 (warnings), 6 (both), 8 (informational) with findings.
   const lint = parseCfnLint(exec(bin('cfn-lint'), ['--format', 'json', template], { okCodes: [0, 2, 4, 6, 8, 10, 12, 14] }), app);
@@ -92,7 +93,10 @@ function checkTemplate(app: string, template: string): { findings: Finding[]; st
   const g = parseGuard(guardOut, app);
   stats.push({ tool: 'cfn-guard', ran: g.pass + g.fail, passed: g.pass, findings: g.findings.length });
 
-  return { findings: [...lint, ...checkov.findings, ...g.findings], stats };
+  const iam = await runIamMatrix(JSON.parse(fs.readFileSync(template, 'utf8')), app, iamMatrix);
+  stats.push({ tool: 'iam', ran: iam.ran, passed: iam.ran - iam.findings.filter((f) => f.check === 'decision' || f.check === 'invalid-request').length, findings: iam.findings.length });
+
+  return { findings: [...lint, ...checkov.findings, ...g.findings, ...iam.findings], stats };
 }
 
 function stackTemplates(app: string): string[] {
@@ -106,66 +110,75 @@ function stackTemplates(app: string): string[] {
 
 // ---- run ------------------------------------------------------------------------------------------------------
 
-installPythonTools();
-const apps = REFERENCE_APPS.map((a) => a.name);
-const baseline: BaselineEntry[] = validateBaseline(YAML.parse(fs.readFileSync(path.join(__dirname, 'baseline.yaml'), 'utf8')), apps);
+const iamMatrix: IamMatrix = YAML.parse(fs.readFileSync(path.join(__dirname, 'iam-matrix.yaml'), 'utf8'));
 
-const all: Finding[] = [];
-const rows: string[][] = [['app', 'tool', 'checks run', 'passed', 'findings', 'accepted by the baseline']];
-for (const app of apps) {
-  const perTool = new Map<string, ToolStats>();
-  const appFindings: Finding[] = [];
-  for (const template of stackTemplates(app)) {
-    const { findings, stats } = checkTemplate(app, template);
-    appFindings.push(...findings);
-    for (const s of stats) {
-      const prev = perTool.get(s.tool) ?? { tool: s.tool, ran: 0, passed: 0, findings: 0 };
-      perTool.set(s.tool, { tool: s.tool, ran: prev.ran + s.ran, passed: prev.passed + s.passed, findings: prev.findings + s.findings });
+async function main(): Promise<void> {
+  installPythonTools();
+  const apps = REFERENCE_APPS.map((a) => a.name);
+  const baseline: BaselineEntry[] = validateBaseline(YAML.parse(fs.readFileSync(path.join(__dirname, 'baseline.yaml'), 'utf8')), apps);
+
+  const all: Finding[] = [];
+  const rows: string[][] = [['app', 'tool', 'checks run', 'passed', 'findings', 'accepted by the baseline']];
+  for (const app of apps) {
+    const perTool = new Map<string, ToolStats>();
+    const appFindings: Finding[] = [];
+    for (const template of stackTemplates(app)) {
+      const { findings, stats } = await checkTemplate(app, template);
+      appFindings.push(...findings);
+      for (const s of stats) {
+        const prev = perTool.get(s.tool) ?? { tool: s.tool, ran: 0, passed: 0, findings: 0 };
+        perTool.set(s.tool, { tool: s.tool, ran: prev.ran + s.ran, passed: prev.passed + s.passed, findings: prev.findings + s.findings });
+      }
+    }
+    all.push(...appFindings);
+    const accepted = applyBaseline(appFindings, baseline, [app]).accepted;
+    for (const s of perTool.values()) {
+      rows.push([app, s.tool, String(s.ran), String(s.passed), String(s.findings), String(accepted.filter((f) => f.tool === s.tool).length)]);
     }
   }
-  all.push(...appFindings);
-  const accepted = applyBaseline(appFindings, baseline, [app]).accepted;
-  for (const s of perTool.values()) {
-    rows.push([app, s.tool, String(s.ran), String(s.passed), String(s.findings), String(accepted.filter((f) => f.tool === s.tool).length)]);
-  }
-}
 
-const result = applyBaseline(all, baseline, apps);
-printTable(rows);
-console.log(`\nbaseline: ${baseline.length} entries (oracles/baseline.yaml)`);
-let failed = false;
-for (const f of result.unexpected) {
-  failed = true;
-  console.error(`NEW FINDING  ${f.app}: ${f.tool} ${f.check} on ${f.resource}: ${f.message}`);
-}
-for (const s of result.stale) {
-  failed = true;
-  console.error(`STALE BASELINE ENTRY  ${s.entry.tool} ${s.entry.check} on ${s.entry.resource} (${s.app}): nothing matches it any more; remove it`);
-}
-
-// Mutants: each broken template must make the tools report something the baseline does not accept.
-const mutantRows: string[][] = [['mutant', 'new findings', 'examples']];
-const mutantDir = path.join(work, 'mutants');
-fs.rmSync(mutantDir, { recursive: true, force: true });
-fs.mkdirSync(mutantDir, { recursive: true });
-const [sourceTemplate] = stackTemplates('single-host');
-const original = JSON.parse(fs.readFileSync(sourceTemplate, 'utf8'));
-for (const mutant of TEMPLATE_MUTANTS) {
-  const file = path.join(mutantDir, `${mutant.name}.template.json`);
-  fs.writeFileSync(file, JSON.stringify(mutant.apply(original), null, 1));
-  const { findings } = checkTemplate('single-host', file);
-  const caught = applyBaseline(findings, baseline, ['single-host']).unexpected;
-  mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
-  if (caught.length === 0) {
+  const result = applyBaseline(all, baseline, apps);
+  printTable(rows);
+  console.log(`\nbaseline: ${baseline.length} entries (oracles/baseline.yaml)`);
+  let failed = false;
+  for (const f of result.unexpected) {
     failed = true;
-    console.error(`MUTANT SURVIVED  ${mutant.name} (${mutant.description}): no tool reported it`);
+    console.error(`NEW FINDING  ${f.app}: ${f.tool} ${f.check} on ${f.resource}: ${f.message}`);
   }
-}
-console.log('');
-printTable(mutantRows);
+  for (const s of result.stale) {
+    failed = true;
+    console.error(`STALE BASELINE ENTRY  ${s.entry.tool} ${s.entry.check} on ${s.entry.resource} (${s.app}): nothing matches it any more; remove it`);
+  }
 
-console.log(`\ntest:oracles took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-if (failed) process.exit(1);
+  // Mutants: each broken template must make the tools report something the baseline does not accept.
+  const mutantRows: string[][] = [['mutant', 'new findings', 'examples']];
+  const mutantDir = path.join(work, 'mutants');
+  fs.rmSync(mutantDir, { recursive: true, force: true });
+  fs.mkdirSync(mutantDir, { recursive: true });
+  const [sourceTemplate] = stackTemplates('single-host');
+  const original = JSON.parse(fs.readFileSync(sourceTemplate, 'utf8'));
+  for (const mutant of TEMPLATE_MUTANTS) {
+    const file = path.join(mutantDir, `${mutant.name}.template.json`);
+    fs.writeFileSync(file, JSON.stringify(mutant.apply(original), null, 1));
+    const { findings } = await checkTemplate('single-host', file);
+    const caught = applyBaseline(findings, baseline, ['single-host']).unexpected;
+    mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
+    if (caught.length === 0) {
+      failed = true;
+      console.error(`MUTANT SURVIVED  ${mutant.name} (${mutant.description}): no tool reported it`);
+    }
+  }
+  console.log('');
+  printTable(mutantRows);
+
+  console.log(`\ntest:oracles took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (failed) process.exit(1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
 
 function printTable(table: string[][]): void {
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));

@@ -1,0 +1,144 @@
+/**
+ * The IAM oracle: the policies a template grants, simulated by an IAM policy simulator we did not write
+ * (@cloud-copilot/iam-simulate, strict mode, with its input validation), against a readable matrix of
+ * principal × action × resource and the decision expected (oracles/iam-matrix.yaml).
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { Finding } from './findings';
+import { Environment, resolveIntrinsics } from './intrinsics';
+
+/** The decisions AWS IAM can reach. */
+export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
+
+/** One row of the matrix: `as` (a role alias) doing `do` (an action) on `on` (a resource alias or an ARN). */
+export interface IamCase {
+  readonly as: string;
+  readonly do: string;
+  readonly on: string;
+  readonly expect: Decision;
+  /** The apps the row holds for; all of the matrix's apps when omitted. */
+  readonly apps?: string[];
+  /** Request context, e.g. `cloudwatch:namespace`. `aws:SecureTransport` is always true. */
+  readonly context?: Record<string, string>;
+}
+
+/** A resource alias: the logical id prefix of a resource in the template, and an optional object path inside it. */
+export interface ResourceAlias {
+  readonly logicalId: string;
+  readonly path?: string;
+}
+
+/** The whole matrix file. */
+export interface IamMatrix {
+  readonly account: string;
+  readonly region: string;
+  /** Alias → logical id prefix of an AWS::IAM::Role. */
+  readonly roles: Record<string, string>;
+  /** Alias → the resource (its ARN is what CloudFormation would give it in account/region). */
+  readonly resources: Record<string, ResourceAlias>;
+  /** AWS managed policies a role may carry: they are not simulated (their text is not in the template). */
+  readonly managedPolicies: Record<string, string[]>;
+  readonly cases: IamCase[];
+}
+
+function findLogicalId(template: any, prefix: string, type?: string): string {
+  const ids = Object.entries(template.Resources as Record<string, any>)
+    // CDK logical ids are the construct path followed by an 8-digit hash.
+    .filter(([id, r]) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id) && (type === undefined || r.Type === type))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type ?? 'resource'} whose logical id is ${prefix} and a hash, found ${ids.length}: ${ids.join(', ')}`);
+  return ids[0];
+}
+
+/** The identity policies (inline and attached customer policies) and the AWS managed policy names of a role. */
+export function rolePolicies(template: any, roleId: string, env: Environment): { identity: Array<{ name: string; policy: any }>; managed: string[] } {
+  const resources = template.Resources as Record<string, any>;
+  const role = resources[roleId];
+  const identity: Array<{ name: string; policy: any }> = [];
+  for (const [i, p] of (role.Properties.Policies ?? []).entries()) {
+    identity.push({ name: p.PolicyName ?? `inline${i}`, policy: resolveIntrinsics(p.PolicyDocument, template, env) });
+  }
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
+    const roles = (r.Properties.Roles ?? []).map((x: any) => x?.Ref);
+    if (roles.includes(roleId)) identity.push({ name: id, policy: resolveIntrinsics(r.Properties.PolicyDocument, template, env) });
+  }
+  const managed = resolveIntrinsics(role.Properties.ManagedPolicyArns ?? [], template, env)
+    .map((arn: string) => arn.replace(/^arn:aws:iam::aws:policy\//, ''));
+  return { identity, managed };
+}
+
+/** The resource policy that takes part in a request on `resourceArn`, if the template has one. */
+function resourcePolicyFor(template: any, resourceArn: string, env: Environment): any | undefined {
+  for (const [id, r] of Object.entries(template.Resources as Record<string, any>)) {
+    if (r.Type === 'AWS::KMS::Key') {
+      const arn = resolveIntrinsics({ 'Fn::GetAtt': [id, 'Arn'] }, template, env);
+      if (resourceArn === arn) return resolveIntrinsics(r.Properties.KeyPolicy, template, env);
+    }
+    if (r.Type === 'AWS::S3::BucketPolicy') {
+      const bucket = resolveIntrinsics(r.Properties.Bucket, template, env);
+      if (resourceArn === `arn:aws:s3:::${bucket}` || resourceArn.startsWith(`arn:aws:s3:::${bucket}/`)) {
+        return resolveIntrinsics(r.Properties.PolicyDocument, template, env);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The ARN a resource alias stands for. */
+export function resolveResource(template: any, matrix: IamMatrix, on: string): string {
+  if (on.startsWith('arn:') || on === '*') return on;
+  const alias = matrix.resources[on];
+  if (!alias) throw new Error(`the matrix has no resource alias '${on}'`);
+  const id = findLogicalId(template, alias.logicalId);
+  const type = template.Resources[id].Type;
+  const env = { account: matrix.account, region: matrix.region };
+  const arn = type === 'AWS::SecretsManager::Secret'
+    ? resolveIntrinsics({ Ref: id }, template, env)
+    : resolveIntrinsics({ 'Fn::GetAtt': [id, 'Arn'] }, template, env);
+  return alias.path ? `${arn.replace(/:\*$/, '')}${type === 'AWS::S3::Bucket' ? '/' : ':'}${alias.path}` : arn;
+}
+
+/** Runs every case of the matrix that holds for `app`; a case whose decision differs is a finding. */
+export async function runIamMatrix(template: any, app: string, matrix: IamMatrix): Promise<{ findings: Finding[]; ran: number }> {
+  const env = { account: matrix.account, region: matrix.region };
+  const findings: Finding[] = [];
+  let ran = 0;
+  for (const [alias, prefix] of Object.entries(matrix.roles)) {
+    const roleId = findLogicalId(template, prefix, 'AWS::IAM::Role');
+    const { managed } = rolePolicies(template, roleId, env);
+    const allowed = matrix.managedPolicies[alias] ?? [];
+    for (const name of managed.filter((m) => !allowed.includes(m))) {
+      findings.push({ tool: 'iam', check: 'managed-policy', app, resource: alias, message: `role ${alias} carries the AWS managed policy ${name}, which the matrix does not allow` });
+    }
+  }
+  for (const c of matrix.cases) {
+    if (c.apps && !c.apps.includes(app)) continue;
+    const roleId = findLogicalId(template, matrix.roles[c.as] ?? `(no role alias ${c.as})`, 'AWS::IAM::Role');
+    const { identity } = rolePolicies(template, roleId, env);
+    const resource = resolveResource(template, matrix, c.on);
+    const resourcePolicy = resourcePolicyFor(template, resource, env);
+    const response = await runSimulation({
+      identityPolicies: identity,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy,
+      request: {
+        principal: `arn:aws:iam::${matrix.account}:role/${roleId}`,
+        action: c.do,
+        resource: { resource, accountId: matrix.account },
+        contextVariables: { 'aws:SecureTransport': 'true', ...c.context },
+      },
+    }, {});
+    ran++;
+    const where = `${c.as} ${c.do} ${c.on}`;
+    if (response.resultType === 'error') {
+      findings.push({ tool: 'iam', check: 'invalid-request', app, resource: where, message: JSON.stringify(response.errors) });
+      continue;
+    }
+    if (response.overallResult !== c.expect) {
+      findings.push({ tool: 'iam', check: 'decision', app, resource: where, message: `expected ${c.expect}, the simulator says ${response.overallResult}` });
+    }
+  }
+  return { findings, ran };
+}
