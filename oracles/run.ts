@@ -19,6 +19,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import { BaselineEntry, Finding, applyBaseline, parseCfnLint, parseCheckov, parseGuard, validateBaseline } from './lib/findings';
 import { IamMatrix, runIamMatrix } from './lib/iam';
+import { MANIFEST_MUTANTS, documentNames, extractManifests, parseKubectlValidate, parsePss } from './lib/k8s';
 import { TEMPLATE_MUTANTS } from './lib/mutants';
 import { REFERENCE_APPS } from '../examples/ts/apps';
 
@@ -48,6 +49,24 @@ function installPythonTools(): void {
   exec('python3', ['-m', 'venv', venv]);
   exec(bin('python'), ['-m', 'pip', 'install', '--quiet', '--no-input', '-r', path.join(__dirname, 'requirements.txt')]);
   fs.writeFileSync(stamp, requirements);
+}
+
+/** kubectl-validate (Go module proxy, pinned) and our Pod Security Standards evaluator, built into .tmp/oracles/bin. */
+const KUBECTL_VALIDATE = 'sigs.k8s.io/kubectl-validate@v0.0.4';
+/** The Kubernetes version whose built-in schemas kubectl-validate uses offline. */
+const KUBERNETES_VERSION = '1.30';
+const goBin = path.join(work, 'bin');
+function installGoTools(): void {
+  fs.mkdirSync(goBin, { recursive: true });
+  const stamp = path.join(goBin, '.kubectl-validate');
+  if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== KUBECTL_VALIDATE) {
+    console.log(`installing ${KUBECTL_VALIDATE} into .tmp/oracles/bin (first run only)`);
+    const r = spawnSync('go', ['install', KUBECTL_VALIDATE], { env: { ...process.env, GOBIN: goBin }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`go install ${KUBECTL_VALIDATE} failed:\n${r.stderr}`);
+    fs.writeFileSync(stamp, KUBECTL_VALIDATE);
+  }
+  const r = spawnSync('go', ['build', '-o', path.join(goBin, 'pss'), '.'], { cwd: path.join(__dirname, 'pss'), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building oracles/pss failed:\n${r.stderr}`);
 }
 
 function guardPaths(): { binary: string; rules: string } {
@@ -99,6 +118,42 @@ async function checkTemplate(app: string, template: string): Promise<{ findings:
   return { findings: [...lint, ...checkov.findings, ...g.findings, ...iam.findings], stats };
 }
 
+/** kubectl-validate (strict schema), checkov's Kubernetes framework and Pod Security "restricted" over manifest files. */
+function checkManifests(app: string, files: string[]): { findings: Finding[]; stats: ToolStats[] } {
+  const names = Object.fromEntries(files.map((f) => [f, documentNames(fs.readFileSync(f, 'utf8'))]));
+  const validate = parseKubectlValidate(
+    exec(path.join(goBin, 'kubectl-validate'), [...files, '--version', KUBERNETES_VERSION, '--output', 'json'], { okCodes: [0, 1] }), app, names);
+  const checkov = parseCheckov(exec(bin('checkov'), ['--framework', 'kubernetes', '--skip-download', '--output', 'json', ...files.flatMap((f) => ['--file', f])], { okCodes: [0, 1] }), app);
+  const pss = parsePss(exec(path.join(goBin, 'pss'), files), app);
+  const pods = Object.values(names).flat().filter((n) => /^(Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|Job|CronJob)\//.test(n)).length;
+  return {
+    findings: [...validate.findings, ...checkov.findings, ...pss],
+    stats: [
+      { tool: 'kubectl-validate', ran: validate.ran, passed: validate.ran - new Set(validate.findings.map((f) => f.resource)).size, findings: validate.findings.length },
+      { tool: 'checkov (k8s)', ran: checkov.passed + checkov.failed, passed: checkov.passed, findings: checkov.findings.length },
+      { tool: 'pss restricted', ran: pods, passed: pods - new Set(pss.map((f) => f.resource)).size, findings: pss.length },
+    ],
+  };
+}
+
+/** The manifest sets: each app's own (from its templates) and the sample tenant in oracles/k8s. */
+function manifestSets(): Array<{ name: string; files: string[] }> {
+  const sets: Array<{ name: string; files: string[] }> = [];
+  const dir = path.join(work, 'manifests');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const app of REFERENCE_APPS.map((a) => a.name)) {
+    const docs = stackTemplates(app).flatMap((t) => extractManifests(JSON.parse(fs.readFileSync(t, 'utf8')), { account: iamMatrix.account, region: iamMatrix.region }));
+    if (docs.length === 0) continue;
+    const file = path.join(dir, `${app}.yaml`);
+    fs.writeFileSync(file, docs.map((d) => YAML.stringify(d)).join('---\n'));
+    sets.push({ name: app, files: [file] });
+  }
+  const samples = path.join(__dirname, 'k8s');
+  sets.push({ name: 'k8s-sample', files: fs.readdirSync(samples).filter((f) => f.endsWith('.yaml')).map((f) => path.join(samples, f)) });
+  return sets;
+}
+
 function stackTemplates(app: string): string[] {
   const dir = path.join(root, 'cdk.out', app);
   if (!fs.existsSync(dir)) throw new Error(`no cdk.out/${app}: run npx projen synth:examples first (test:all does)`);
@@ -114,8 +169,9 @@ const iamMatrix: IamMatrix = YAML.parse(fs.readFileSync(path.join(__dirname, 'ia
 
 async function main(): Promise<void> {
   installPythonTools();
+  installGoTools();
   const apps = REFERENCE_APPS.map((a) => a.name);
-  const baseline: BaselineEntry[] = validateBaseline(YAML.parse(fs.readFileSync(path.join(__dirname, 'baseline.yaml'), 'utf8')), apps);
+  const baseline: BaselineEntry[] = validateBaseline(YAML.parse(fs.readFileSync(path.join(__dirname, 'baseline.yaml'), 'utf8')), [...apps, 'k8s-sample']);
 
   const all: Finding[] = [];
   const rows: string[][] = [['app', 'tool', 'checks run', 'passed', 'findings', 'accepted by the baseline']];
@@ -137,7 +193,16 @@ async function main(): Promise<void> {
     }
   }
 
-  const result = applyBaseline(all, baseline, apps);
+  const manifestSetNames: string[] = [];
+  for (const set of manifestSets()) {
+    manifestSetNames.push(set.name);
+    const { findings, stats } = checkManifests(set.name, set.files);
+    all.push(...findings);
+    const accepted = applyBaseline(findings, baseline, [set.name]).accepted;
+    for (const s of stats) rows.push([set.name, s.tool, String(s.ran), String(s.passed), String(s.findings), String(accepted.filter((f) => f.tool === s.tool.split(' ')[0]).length)]);
+  }
+
+  const result = applyBaseline(all, baseline, [...apps, ...manifestSetNames]);
   printTable(rows);
   console.log(`\nbaseline: ${baseline.length} entries (oracles/baseline.yaml)`);
   let failed = false;
@@ -162,6 +227,18 @@ async function main(): Promise<void> {
     fs.writeFileSync(file, JSON.stringify(mutant.apply(original), null, 1));
     const { findings } = await checkTemplate('single-host', file);
     const caught = applyBaseline(findings, baseline, ['single-host']).unexpected;
+    mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
+    if (caught.length === 0) {
+      failed = true;
+      console.error(`MUTANT SURVIVED  ${mutant.name} (${mutant.description}): no tool reported it`);
+    }
+  }
+  const sampleFile = path.join(__dirname, 'k8s', 'tenant-sample.yaml');
+  for (const mutant of MANIFEST_MUTANTS) {
+    const file = path.join(mutantDir, `${mutant.name}.yaml`);
+    fs.writeFileSync(file, mutant.apply(fs.readFileSync(sampleFile, 'utf8')));
+    const { findings } = checkManifests('k8s-sample', [file]);
+    const caught = applyBaseline(findings, baseline, ['k8s-sample']).unexpected;
     mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
     if (caught.length === 0) {
       failed = true;
