@@ -21,6 +21,7 @@ import { BaselineEntry, Finding, applyBaseline, parseCfnLint, parseCheckov, pars
 import { IamMatrix, runIamMatrix } from './lib/iam';
 import { MANIFEST_MUTANTS, documentNames, extractManifests, parseKubectlValidate, parsePss } from './lib/k8s';
 import { TEMPLATE_MUTANTS } from './lib/mutants';
+import { ConnectivityExpectation, checkConnectivity } from './lib/netpol';
 import { REFERENCE_APPS } from '../examples/ts/apps';
 
 const root = path.resolve(__dirname, '..');
@@ -40,15 +41,19 @@ function exec(cmd: string, args: string[], options: { okCodes?: number[] } = {})
 
 const venv = path.join(work, 'venv');
 const bin = (name: string) => path.join(venv, 'bin', name);
+/** Network Config Analyzer lives in a virtual environment of its own: its pins differ from checkov's. */
+const netpolVenv = path.join(work, 'netpol-venv');
 function installPythonTools(): void {
-  const requirements = fs.readFileSync(path.join(__dirname, 'requirements.txt'), 'utf8');
-  const stamp = path.join(venv, '.requirements.txt');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === requirements) return;
-  console.log('installing cfn-lint and checkov (oracles/requirements.txt) into .tmp/oracles/venv');
-  fs.rmSync(venv, { recursive: true, force: true });
-  exec('python3', ['-m', 'venv', venv]);
-  exec(bin('python'), ['-m', 'pip', 'install', '--quiet', '--no-input', '-r', path.join(__dirname, 'requirements.txt')]);
-  fs.writeFileSync(stamp, requirements);
+  for (const [dir, file] of [[venv, 'requirements.txt'], [netpolVenv, 'requirements-netpol.txt']]) {
+    const requirements = fs.readFileSync(path.join(__dirname, file), 'utf8');
+    const stamp = path.join(dir, '.requirements.txt');
+    if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === requirements) continue;
+    console.log(`installing oracles/${file} into ${path.relative(root, dir)}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    exec('python3', ['-m', 'venv', dir]);
+    exec(path.join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--no-input', '-r', path.join(__dirname, file)]);
+    fs.writeFileSync(stamp, requirements);
+  }
 }
 
 /** kubectl-validate (Go module proxy, pinned) and our Pod Security Standards evaluator, built into .tmp/oracles/bin. */
@@ -136,6 +141,24 @@ function checkManifests(app: string, files: string[]): { findings: Finding[]; st
   };
 }
 
+/**
+ * Computed connectivity: the sample tenant instantiated twice (tenant-a, tenant-b), nca's connectivity map, held
+ * against oracles/connectivity.yaml.
+ */
+function checkNetworkIsolation(app: string, tenantManifest: string): { findings: Finding[]; stats: ToolStats[] } {
+  const dir = path.join(work, 'netpol', app);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'tenant-a.yaml'), tenantManifest);
+  fs.writeFileSync(path.join(dir, 'tenant-b.yaml'), tenantManifest.replace(/tenant-a/g, 'tenant-b'));
+  const out = path.join(dir, 'connectivity.json');
+  exec(path.join(netpolVenv, 'bin', 'nca'), ['--connectivity', dir, '--resource_list', dir, '--output_format', 'json', '--file_out', out], { okCodes: [0, 1] });
+  const rules = JSON.parse(fs.readFileSync(out, 'utf8'))[0].explanation[0].rules;
+  const expected: ConnectivityExpectation = YAML.parse(fs.readFileSync(path.join(__dirname, 'connectivity.yaml'), 'utf8'));
+  const findings = checkConnectivity(rules, expected, app);
+  return { findings, stats: [{ tool: 'netpol (nca)', ran: rules.length, passed: rules.length - findings.length, findings: findings.length }] };
+}
+
 /** The manifest sets: each app's own (from its templates) and the sample tenant in oracles/k8s. */
 function manifestSets(): Array<{ name: string; files: string[] }> {
   const sets: Array<{ name: string; files: string[] }> = [];
@@ -196,7 +219,12 @@ async function main(): Promise<void> {
   const manifestSetNames: string[] = [];
   for (const set of manifestSets()) {
     manifestSetNames.push(set.name);
-    const { findings, stats } = checkManifests(set.name, set.files);
+    const checked = checkManifests(set.name, set.files);
+    const isolation = set.name === 'k8s-sample'
+      ? checkNetworkIsolation(set.name, fs.readFileSync(path.join(__dirname, 'k8s', 'tenant-sample.yaml'), 'utf8'))
+      : { findings: [], stats: [] };
+    const findings = [...checked.findings, ...isolation.findings];
+    const stats = [...checked.stats, ...isolation.stats];
     all.push(...findings);
     const accepted = applyBaseline(findings, baseline, [set.name]).accepted;
     for (const s of stats) rows.push([set.name, s.tool, String(s.ran), String(s.passed), String(s.findings), String(accepted.filter((f) => f.tool === s.tool.split(' ')[0]).length)]);
@@ -237,8 +265,8 @@ async function main(): Promise<void> {
   for (const mutant of MANIFEST_MUTANTS) {
     const file = path.join(mutantDir, `${mutant.name}.yaml`);
     fs.writeFileSync(file, mutant.apply(fs.readFileSync(sampleFile, 'utf8')));
-    const { findings } = checkManifests('k8s-sample', [file]);
-    const caught = applyBaseline(findings, baseline, ['k8s-sample']).unexpected;
+    const findings = [...checkManifests('k8s-sample', [file]).findings, ...checkNetworkIsolation('k8s-sample-mutant', fs.readFileSync(file, 'utf8')).findings];
+    const caught = applyBaseline(findings.map((f) => ({ ...f, app: 'k8s-sample' })), baseline, ['k8s-sample']).unexpected;
     mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
     if (caught.length === 0) {
       failed = true;

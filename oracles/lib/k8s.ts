@@ -88,6 +88,28 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
     apply: (text) => replaceOrFail(replaceOrFail(text, /allowPrivilegeEscalation: false/, 'allowPrivilegeEscalation: true'), /drop: \[ALL\]/, 'drop: []'),
   },
   {
+    name: 'cross-namespace-ingress',
+    description: 'a NetworkPolicy admits traffic from every namespace of the cluster into the tenant',
+    apply: (text) => `${text.trimEnd()}\n---\n${[
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata:',
+      '  name: allow-from-cluster',
+      '  namespace: tenant-a',
+      'spec:',
+      '  podSelector: {}',
+      '  policyTypes: [Ingress]',
+      '  ingress:',
+      '    - from:',
+      '        - namespaceSelector: {}',
+    ].join('\n')}\n`,
+  },
+  {
+    name: 'egress-to-vpc-and-metadata',
+    description: 'the HTTPS egress rule stops excluding the VPC and the instance metadata service',
+    apply: (text) => replaceOrFail(text, /except: \[10\.0\.0\.0\/16, 169\.254\.169\.254\/32\]/, 'except: []'),
+  },
+  {
     name: 'misspelt-field',
     description: 'a field the Kubernetes API does not know (a typo that would be silently dropped)',
     apply: (text) => replaceOrFail(text, /readOnlyRootFilesystem: true/, 'readOnlyRootFileSystem: true'),

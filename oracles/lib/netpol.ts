@@ -1,0 +1,125 @@
+/**
+ * Network isolation as computed connectivity: Network Config Analyzer (np-guard's `nca`, PyPI) computes who can
+ * reach whom from the NetworkPolicies, and this module holds its connectivity map against the documented
+ * expectation (oracles/connectivity.yaml): no tenant namespace reaches another, nothing reaches a tenant, and
+ * a tenant's egress is exactly the allowlist.
+ */
+import { Finding } from './findings';
+
+/** One connectivity rule as nca's JSON output gives it. */
+export interface NcaRule {
+  readonly src_ns?: string[];
+  readonly src_ip_block?: string[];
+  readonly dst_ns?: string[];
+  readonly dst_ip_block?: string[];
+  readonly connection: Array<string | { protocols: string; dst_ports?: Array<number | string> }>;
+}
+
+/** An allowed egress destination and connection. */
+export interface EgressRule {
+  readonly to: { namespace?: string; ipBlock?: string; except?: string[] };
+  readonly connection: { protocols: string; ports: number[] };
+}
+
+/** The expectation file. */
+export interface ConnectivityExpectation {
+  readonly tenants: string[];
+  readonly egress: EgressRule[];
+}
+
+type Range = [number, number];
+
+function cidrRange(cidr: string): Range {
+  const [ip, bits] = cidr.split('/');
+  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(bits ?? 32));
+  const start = Math.floor(n / size) * size;
+  return [start, start + size - 1];
+}
+
+function merge(ranges: Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+function subtract(from: Range[], minus: Range[]): Range[] {
+  let out = from;
+  for (const [a, b] of minus) {
+    out = out.flatMap(([x, y]): Range[] => {
+      if (b < x || a > y) return [[x, y]];
+      const parts: Range[] = [];
+      if (a > x) parts.push([x, a - 1]);
+      if (b < y) parts.push([b + 1, y]);
+      return parts;
+    });
+  }
+  return out;
+}
+
+/** The addresses an ipBlock-with-except covers, as merged ranges. */
+export function blockRanges(cidr: string, except: string[] = []): Range[] {
+  return merge(subtract([cidrRange(cidr)], except.map(cidrRange)));
+}
+
+function connectionText(c: NcaRule['connection']): string {
+  return c.map((x) => (typeof x === 'string' ? x : `${x.protocols.split(/,\s*/).sort().join(',')} ${(x.dst_ports ?? ['all']).join(',')}`)).sort().join('; ');
+}
+
+function expectedText(e: EgressRule): string {
+  return `${e.connection.protocols.split(/,\s*/).sort().join(',')} ${e.connection.ports.join(',')}`;
+}
+
+/** Holds nca's connectivity rules against the expectation; each departure is a finding. */
+export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpectation, app: string): Finding[] {
+  const findings: Finding[] = [];
+  const finding = (resource: string, check: string, message: string) => findings.push({ tool: 'netpol', check, app, resource, message });
+  const tenants = new Set(expected.tenants);
+  const egressToIps: Range[] = [];
+  const seen = new Set<string>();
+
+  for (const rule of rules) {
+    const from = (rule.src_ns ?? []).filter((ns) => tenants.has(ns));
+    const into = (rule.dst_ns ?? []).filter((ns) => tenants.has(ns));
+    const conn = connectionText(rule.connection);
+    const source = rule.src_ns ? `namespaces ${rule.src_ns.join(',')}` : `addresses ${(rule.src_ip_block ?? []).join(',')}`;
+    for (const tenant of into) {
+      const others = (rule.src_ns ?? []).filter((ns) => ns !== tenant);
+      if (others.some((ns) => tenants.has(ns))) finding(tenant, 'cross-tenant', `other tenants (${others.filter((ns) => tenants.has(ns)).join(',')}) reach ${tenant}: ${conn}`);
+      else finding(tenant, 'ingress', `${source} reach ${tenant}: ${conn}`);
+    }
+    if (from.length === 0) continue;
+    if (rule.dst_ns) {
+      const allowed = expected.egress.find((e) => e.to.namespace !== undefined && rule.dst_ns!.every((ns) => ns === e.to.namespace) && expectedText(e) === conn);
+      if (allowed) seen.add(JSON.stringify(allowed));
+      else if (into.length === 0) finding(from.join(','), 'egress', `egress to namespaces ${rule.dst_ns.join(',')} (${conn}) is not in the allowlist`);
+    }
+    if (rule.dst_ip_block) {
+      const allowed = expected.egress.find((e) => e.to.ipBlock !== undefined && expectedText(e) === conn);
+      const ranges = merge(rule.dst_ip_block.map(cidrRange));
+      if (!allowed) {
+        finding(from.join(','), 'egress', `egress to ${rule.dst_ip_block.length} address blocks (${conn}) is not in the allowlist`);
+      } else {
+        seen.add(JSON.stringify(allowed));
+        egressToIps.push(...ranges);
+      }
+    }
+  }
+  for (const e of expected.egress) {
+    if (e.to.ipBlock !== undefined) {
+      const want = blockRanges(e.to.ipBlock, e.to.except);
+      const got = merge(egressToIps);
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        finding(expected.tenants.join(','), 'egress', `egress ${expectedText(e)} reaches other addresses than ${e.to.ipBlock} except ${(e.to.except ?? []).join(',')}`);
+      }
+    } else if (!seen.has(JSON.stringify(e))) {
+      finding(expected.tenants.join(','), 'egress-missing', `the allowlisted egress to namespace ${e.to.namespace} (${expectedText(e)}) is not possible`);
+    }
+  }
+  return findings;
+}
