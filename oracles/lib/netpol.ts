@@ -94,10 +94,12 @@ export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpect
       else finding(tenant, 'ingress', `${source} reach ${tenant}: ${conn}`);
     }
     if (from.length === 0) continue;
-    if (rule.dst_ns) {
-      const allowed = expected.egress.find((e) => e.to.namespace !== undefined && rule.dst_ns!.every((ns) => ns === e.to.namespace) && expectedText(e) === conn);
+    const dstNs = rule.dst_ns;
+    if (dstNs) {
+      const allowed = expected.egress.find((e) =>
+        e.to.namespace !== undefined && dstNs.every((ns) => ns === e.to.namespace) && expectedText(e) === conn);
       if (allowed) seen.add(JSON.stringify(allowed));
-      else if (into.length === 0) finding(from.join(','), 'egress', `egress to namespaces ${rule.dst_ns.join(',')} (${conn}) is not in the allowlist`);
+      else if (into.length === 0) finding(from.join(','), 'egress', `egress to namespaces ${dstNs.join(',')} (${conn}) is not in the allowlist`);
     }
     if (rule.dst_ip_block) {
       const allowed = expected.egress.find((e) => e.to.ipBlock !== undefined && expectedText(e) === conn);
