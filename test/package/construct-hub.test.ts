@@ -21,8 +21,8 @@ describe('the npm package, as Construct Hub reads it', () => {
     expect(files.filter((f) => f.startsWith('lib/host/'))).toEqual(expect.arrayContaining(['lib/host/host.js', 'lib/host/host.d.ts']));
   });
 
-  test('contains no tests, integ tests, examples, docs, sources, benchmarks or scratch files', () => {
-    const unwanted = files.filter((f) => /^(test|integ|examples|docs|src|bench|rosetta|projenrc|\.tmp|\.ci|dist|cdk\.out|coverage)\//.test(f) || /\.ts$/.test(f) && !f.endsWith('.d.ts'));
+  test('contains no tests, integ tests, examples, docs, sources, benchmarks, oracles or scratch files', () => {
+    const unwanted = files.filter((f) => /^(test|integ|examples|docs|src|bench|oracles|rosetta|projenrc|\.tmp|\.ci|dist|cdk\.out|coverage)\//.test(f) || /\.ts$/.test(f) && !f.endsWith('.d.ts'));
     expect(unwanted).toEqual([]);
   });
 
