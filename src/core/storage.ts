@@ -59,6 +59,8 @@ export interface SecureBucketOptions {
   readonly accessLogs: s3.IBucket;
   readonly accessLogsPrefix: string;
   readonly lifecycleRules?: s3.LifecycleRule[];
+  /** S3 Object Lock with this default retention (the bucket must be created with it). */
+  readonly objectLockRetention?: s3.ObjectLockRetention;
 }
 
 /**
@@ -79,6 +81,8 @@ export function secureBucket(scope: Construct, id: string, options: SecureBucket
     versioned: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     lifecycleRules: options.lifecycleRules,
+    objectLockEnabled: options.objectLockRetention ? true : undefined,
+    objectLockDefaultRetention: options.objectLockRetention,
     removalPolicy: RemovalPolicy.RETAIN,
   });
   (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = {

@@ -1,0 +1,298 @@
+import { Aws, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { allowLogsService, resolveKey } from '../core/encryption';
+import { acknowledge } from '../core/nag';
+import { accessLogBucket, checkLogRetention, encryptedLogGroup, secureBucket } from '../core/storage';
+import { invalidProp } from '../core/validation';
+
+/** How S3 Object Lock protects the trail's log files. */
+export enum AuditObjectLockMode {
+  /** Nobody, the account root included, can delete or shorten the retention of a log file before it ends. */
+  COMPLIANCE = 'COMPLIANCE',
+  /** Principals with `s3:BypassGovernanceRetention` can still delete; everyone else cannot. */
+  GOVERNANCE = 'GOVERNANCE',
+}
+
+/** S3 Object Lock for the trail's log files. */
+export interface AuditObjectLockOptions {
+  /** The lock mode. */
+  readonly mode: AuditObjectLockMode;
+  /** How long each log file is locked: whole days, at least one. */
+  readonly retention: Duration;
+}
+
+/** Props of {@link BedrockAuditTrail}. */
+export interface BedrockAuditTrailProps {
+  /**
+   * The key that encrypts the log files.
+   * @default - a customer-managed key with rotation, retained on delete
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Record events of every region (Bedrock calls anywhere in the account), not only the stack's.
+   * @default true
+   */
+  readonly multiRegion?: boolean;
+
+  /**
+   * Record management events. Bedrock's model calls (InvokeModel, InvokeModelWithResponseStream, Converse,
+   * ConverseStream) are management events, so without them the trail sees no model use. A trail cannot narrow
+   * management events to Bedrock (CloudTrail accepts an event source filter there only to exclude KMS and RDS Data
+   * API events, which this trail does): it records the account's other management events too, and the queries
+   * select Bedrock's. If the account already has a trail with management events, this second copy is billed.
+   * @default true
+   */
+  readonly managementEvents?: boolean;
+
+  /**
+   * Bedrock data events to record, as CloudTrail `resources.type` values: agents, knowledge bases, flows,
+   * guardrails, asynchronous invocations, AgentCore and Mantle resources. Each type gets its own selector.
+   * `BedrockAuditTrail.BEDROCK_DATA_EVENT_TYPES` lists the common ones.
+   * @default - none (data events are billed per event)
+   */
+  readonly dataEventResourceTypes?: string[];
+
+  /**
+   * Also deliver the events to a CloudWatch Logs log group encrypted with the key, for metric filters and alarms.
+   * Billed per GB ingested, and with management events on the trail carries all of the account's.
+   * @default false
+   */
+  readonly cloudWatchLogs?: boolean;
+
+  /**
+   * Retention of the CloudWatch Logs copy, with `cloudWatchLogs`.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Lock every log file against deletion and overwrite for a retention period (tamper resistance).
+   * @default - no Object Lock (versioning and log file validation still make tampering evident)
+   */
+  readonly objectLock?: AuditObjectLockOptions;
+
+  /**
+   * When log files move to S3 Standard-Infrequent Access.
+   * @default Duration.days(30)
+   */
+  readonly infrequentAccessAfter?: Duration;
+
+  /**
+   * When log files move to S3 Glacier Flexible Retrieval.
+   * @default Duration.days(90)
+   */
+  readonly glacierAfter?: Duration;
+
+  /**
+   * When log files are deleted. Must not be shorter than the Object Lock retention.
+   * @default Duration.days(365 * 7) - seven years
+   */
+  readonly expiration?: Duration;
+}
+
+const DATA_EVENT_TYPE = /^AWS::Bedrock(AgentCore|Mantle)?::[A-Za-z]+$/;
+const DEFAULT_EXPIRATION_DAYS = 365 * 7;
+
+/**
+ * A CloudTrail trail for Amazon Bedrock: tamper-evident (log file validation, versioning, optional Object Lock),
+ * encrypted with a customer-managed key that only CloudTrail may use to write, stored in a dedicated bucket with a
+ * lifecycle, and retained when the stack is deleted.
+ */
+export class BedrockAuditTrail extends Construct {
+  /** Common Bedrock data event types (CloudTrail `resources.type`), for `dataEventResourceTypes`. */
+  public static readonly BEDROCK_DATA_EVENT_TYPES: string[] = [
+    'AWS::Bedrock::AgentAlias',
+    'AWS::Bedrock::AsyncInvoke',
+    'AWS::Bedrock::FlowAlias',
+    'AWS::Bedrock::Guardrail',
+    'AWS::Bedrock::InlineAgent',
+    'AWS::Bedrock::KnowledgeBase',
+    'AWS::Bedrock::Model',
+  ];
+
+  /** The trail. */
+  public readonly trail: cloudtrail.CfnTrail;
+  /** The trail's name. */
+  public readonly trailName: string;
+  /** The trail's ARN. */
+  public readonly trailArn: string;
+  /** The bucket that holds the log files. */
+  public readonly bucket: s3.IBucket;
+  /** The bucket that receives the server access logs of the log bucket. */
+  public readonly accessLogsBucket: s3.IBucket;
+  /** The key that encrypts the log files. */
+  public readonly encryptionKey: kms.IKey;
+  /** The CloudWatch Logs copy of the events, with `cloudWatchLogs`. */
+  public readonly logGroup?: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: BedrockAuditTrailProps = {}) {
+    super(scope, id);
+    const managementEvents = props.managementEvents ?? true;
+    const dataTypes = props.dataEventResourceTypes ?? [];
+    validate(this, props, managementEvents, dataTypes);
+
+    this.trailName = Names.uniqueResourceName(this, { maxLength: 128, separator: '-' });
+    this.trailArn = `arn:${Aws.PARTITION}:cloudtrail:${Aws.REGION}:${Aws.ACCOUNT_ID}:trail/${this.trailName}`;
+
+    this.encryptionKey = resolveKey(this, 'Key', props.encryptionKey, { description: 'Encrypts the Bedrock audit trail log files' });
+    allowCloudTrail(this.encryptionKey, this.trailArn);
+
+    this.accessLogsBucket = accessLogBucket(this, 'AccessLogs');
+    const expirationDays = props.expiration?.toDays() ?? DEFAULT_EXPIRATION_DAYS;
+    const bucket = secureBucket(this, 'Bucket', {
+      key: this.encryptionKey,
+      accessLogs: this.accessLogsBucket,
+      accessLogsPrefix: 'audit-trail/',
+      objectLockRetention: objectLockRetention(props.objectLock),
+      lifecycleRules: [{
+        id: 'AgeAuditLogs',
+        transitions: [
+          { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: props.infrequentAccessAfter ?? Duration.days(30) },
+          { storageClass: s3.StorageClass.GLACIER, transitionAfter: props.glacierAfter ?? Duration.days(90) },
+        ],
+        expiration: Duration.days(expirationDays),
+        noncurrentVersionExpiration: Duration.days(30),
+      }],
+    });
+    this.bucket = bucket;
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailChecksTheBucketAcl',
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['s3:GetBucketAcl'],
+      resources: [bucket.bucketArn],
+      conditions: { StringEquals: { 'aws:SourceArn': this.trailArn } },
+    }));
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudTrailWritesThisTrailOnly',
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`AWSLogs/${Aws.ACCOUNT_ID}/*`)],
+      conditions: { StringEquals: { 'aws:SourceArn': this.trailArn, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+    }));
+
+    let cloudWatch: { cloudWatchLogsLogGroupArn: string; cloudWatchLogsRoleArn: string } | undefined;
+    if (props.cloudWatchLogs) {
+      allowLogsService(this.encryptionKey);
+      const logGroup = encryptedLogGroup(this, 'Logs', this.encryptionKey, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
+      const role = new iam.Role(this, 'LogsRole', { assumedBy: new iam.ServicePrincipal('cloudtrail.amazonaws.com') });
+      role.addToPolicy(new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // CloudTrail names its streams <account>_CloudTrail_<region>.
+        resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroup.logGroupName}:log-stream:${Aws.ACCOUNT_ID}_CloudTrail_*`],
+      }));
+      const policy = role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;
+      acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+        'The delivery role\'s only policy, scoped to this log group\'s CloudTrail streams; it belongs with the role and dies with it.');
+      acknowledge(policy, [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement)}>:log-stream:<AWS::AccountId>_CloudTrail_*]`],
+        'CloudTrail creates one stream per region named <account>_CloudTrail_<region>; the wildcard covers those streams of this log group only.');
+      this.logGroup = logGroup;
+      cloudWatch = { cloudWatchLogsLogGroupArn: logGroup.logGroupArn, cloudWatchLogsRoleArn: role.roleArn };
+    }
+
+    this.trail = new cloudtrail.CfnTrail(this, 'Resource', {
+      trailName: this.trailName,
+      isLogging: true,
+      s3BucketName: bucket.bucketName,
+      kmsKeyId: this.encryptionKey.keyArn,
+      enableLogFileValidation: true,
+      isMultiRegionTrail: props.multiRegion ?? true,
+      includeGlobalServiceEvents: props.multiRegion ?? true,
+      advancedEventSelectors: eventSelectors(managementEvents, dataTypes),
+      ...cloudWatch,
+    });
+    if (bucket.policy) this.trail.node.addDependency(bucket.policy);
+    if (!props.cloudWatchLogs) {
+      acknowledge(this.trail, ['HIPAA.Security-CloudTrailCloudWatchLogsEnabled', 'NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled', 'PCI.DSS.321-CloudTrailCloudWatchLogsEnabled'],
+        'The audit record is the validated, encrypted log files in S3, queried with Athena; delivery to CloudWatch Logs is the cloudWatchLogs option, off by default because it is billed per GB of all management events.');
+    }
+  }
+}
+
+function objectLockRetention(lock: AuditObjectLockOptions | undefined): s3.ObjectLockRetention | undefined {
+  if (!lock) return undefined;
+  return lock.mode === AuditObjectLockMode.COMPLIANCE
+    ? s3.ObjectLockRetention.compliance(lock.retention)
+    : s3.ObjectLockRetention.governance(lock.retention);
+}
+
+/** The advanced event selectors: management events without KMS and RDS Data, and one selector per data event type. */
+function eventSelectors(managementEvents: boolean, dataTypes: string[]): cloudtrail.CfnTrail.AdvancedEventSelectorProperty[] {
+  const selectors: cloudtrail.CfnTrail.AdvancedEventSelectorProperty[] = [];
+  if (managementEvents) {
+    selectors.push({
+      name: 'Management events (Bedrock model calls among them), without KMS and RDS Data API',
+      fieldSelectors: [
+        { field: 'eventCategory', equalTo: ['Management'] },
+        { field: 'eventSource', notEquals: ['kms.amazonaws.com', 'rdsdata.amazonaws.com'] },
+      ],
+    });
+  }
+  for (const type of dataTypes) {
+    selectors.push({
+      name: `Data events of ${type}`,
+      fieldSelectors: [
+        { field: 'eventCategory', equalTo: ['Data'] },
+        { field: 'resources.type', equalTo: [type] },
+      ],
+    });
+  }
+  return selectors;
+}
+
+/** CloudTrail may encrypt this trail's files with the key, and describe it; it may decrypt nothing. */
+function allowCloudTrail(key: kms.IKey, trailArn: string): void {
+  if (!(key instanceof kms.Key)) return;
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'CloudTrailEncryptsThisTrail',
+    principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+    actions: ['kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: { 'aws:SourceArn': trailArn },
+      StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*` },
+    },
+  }));
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'CloudTrailDescribesTheKey',
+    principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+    actions: ['kms:DescribeKey'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+  }));
+}
+
+function wholeDays(scope: Construct, prop: string, d: Duration | undefined, min: number): number | undefined {
+  if (d === undefined || Token.isUnresolved(d.toMilliseconds({ integral: false }))) return undefined;
+  const days = d.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < min) invalidProp(scope, prop, d.toHumanString(), `a whole number of days, at least ${min}`);
+  return days;
+}
+
+function validate(scope: Construct, props: BedrockAuditTrailProps, managementEvents: boolean, dataTypes: string[]): void {
+  for (const type of dataTypes) {
+    if (!DATA_EVENT_TYPE.test(type)) {
+      invalidProp(scope, 'dataEventResourceTypes', type, 'Bedrock resource types such as AWS::Bedrock::KnowledgeBase (AWS::Bedrock::*, AWS::BedrockAgentCore::*, AWS::BedrockMantle::*)');
+    }
+  }
+  checkLogRetention(scope, 'logRetention', props.logRetention);
+  const duplicate = dataTypes.find((t, i) => dataTypes.indexOf(t) !== i);
+  if (duplicate) invalidProp(scope, 'dataEventResourceTypes', duplicate, 'each type once');
+  if (!managementEvents && dataTypes.length === 0) {
+    invalidProp(scope, 'managementEvents', false, 'true, or dataEventResourceTypes given: otherwise the trail records nothing');
+  }
+  const lockDays = wholeDays(scope, 'objectLock.retention', props.objectLock?.retention, 1);
+  const ia = wholeDays(scope, 'infrequentAccessAfter', props.infrequentAccessAfter, 30) ?? 30;
+  const glacier = wholeDays(scope, 'glacierAfter', props.glacierAfter, 1) ?? 90;
+  const expiration = wholeDays(scope, 'expiration', props.expiration, 1) ?? DEFAULT_EXPIRATION_DAYS;
+  if (glacier <= ia) invalidProp(scope, 'glacierAfter', `${glacier} days`, `later than infrequentAccessAfter (${ia} days)`);
+  if (expiration <= glacier) invalidProp(scope, 'expiration', `${expiration} days`, `later than glacierAfter (${glacier} days)`);
+  if (lockDays !== undefined && expiration < lockDays) {
+    invalidProp(scope, 'expiration', `${expiration} days`, `at least the Object Lock retention (${lockDays} days)`);
+  }
+}
