@@ -1,10 +1,14 @@
 import { Aws, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { CLOUDTRAIL_COLUMNS, PARTITION_COLUMNS, auditQueries } from './athena';
 import { allowLogsService, resolveKey } from '../core/encryption';
 import { acknowledge } from '../core/nag';
 import { accessLogBucket, checkLogRetention, encryptedLogGroup, secureBucket } from '../core/storage';
@@ -94,6 +98,42 @@ export interface BedrockAuditTrailProps {
    * @default Duration.days(365 * 7) - seven years
    */
   readonly expiration?: Duration;
+
+  /**
+   * The Glue database of the Athena table: lower-case letters, digits and underscores.
+   * @default - derived from the construct path
+   */
+  readonly databaseName?: string;
+
+  /**
+   * The Athena table over the log files.
+   * @default 'cloudtrail'
+   */
+  readonly tableName?: string;
+
+  /**
+   * The Athena workgroup for the queries (results encrypted with the key, configuration enforced).
+   * @default - derived from the construct path
+   */
+  readonly workGroupName?: string;
+
+  /**
+   * Most data one query may scan, in bytes: a guard against an unfiltered query over years of logs.
+   * @default 10 GiB
+   */
+  readonly bytesScannedCutoffPerQuery?: number;
+
+  /**
+   * The regions the table's partition projection enumerates (a query over a region not listed finds nothing).
+   * @default - every region of the aws partition known to this aws-cdk-lib version
+   */
+  readonly regions?: string[];
+
+  /**
+   * Roles expected to call Bedrock. When given, a saved query lists the calls of every other principal.
+   * @default - no such query
+   */
+  readonly expectedRoleArns?: string[];
 }
 
 const DATA_EVENT_TYPE = /^AWS::Bedrock(AgentCore|Mantle)?::[A-Za-z]+$/;
@@ -130,6 +170,18 @@ export class BedrockAuditTrail extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The CloudWatch Logs copy of the events, with `cloudWatchLogs`. */
   public readonly logGroup?: logs.ILogGroup;
+  /** The bucket of the Athena query results. */
+  public readonly resultsBucket: s3.IBucket;
+  /** The Glue database name. */
+  public readonly databaseName: string;
+  /** The Athena table name. */
+  public readonly tableName: string;
+  /** The Athena workgroup name. */
+  public readonly workGroupName: string;
+  /** The saved queries. */
+  public readonly namedQueries: athena.CfnNamedQuery[] = [];
+  /** The Athena workgroup ARN. */
+  public readonly workGroupArn: string;
 
   constructor(scope: Construct, id: string, props: BedrockAuditTrailProps = {}) {
     super(scope, id);
@@ -207,11 +259,130 @@ export class BedrockAuditTrail extends Construct {
       ...cloudWatch,
     });
     if (bucket.policy) this.trail.node.addDependency(bucket.policy);
+    const names = queryNames(this, props);
+    this.databaseName = names.database;
+    this.tableName = names.table;
+    this.workGroupName = names.workGroup;
+    this.resultsBucket = secureBucket(this, 'Results', {
+      key: this.encryptionKey,
+      accessLogs: this.accessLogsBucket,
+      accessLogsPrefix: 'athena-results/',
+      lifecycleRules: [{ id: 'ExpireQueryResults', expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(1) }],
+    });
+    const database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: { name: this.databaseName, description: 'Amazon Bedrock audit trail (CloudTrail log files)' },
+    });
+    const regions = props.regions ?? RegionInfo.regions.filter((r) => r.partition === 'aws').map((r) => r.name);
+    const logsRoot = `s3://${bucket.bucketName}/AWSLogs/${Aws.ACCOUNT_ID}/CloudTrail`;
+    const table = new glue.CfnTable(this, 'Table', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: 'CloudTrail records of the Bedrock audit trail; partitions projected from the object keys',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: PARTITION_COLUMNS,
+        parameters: {
+          'classification': 'cloudtrail',
+          'projection.enabled': 'true',
+          'projection.region.type': 'enum',
+          'projection.region.values': regions.join(','),
+          'projection.timestamp.type': 'date',
+          'projection.timestamp.format': 'yyyy/MM/dd',
+          'projection.timestamp.interval': '1',
+          'projection.timestamp.interval.unit': 'DAYS',
+          'projection.timestamp.range': '2025/01/01,NOW',
+          'storage.location.template': `${logsRoot}/\${region}/\${timestamp}`,
+        },
+        storageDescriptor: {
+          columns: CLOUDTRAIL_COLUMNS,
+          location: logsRoot,
+          inputFormat: 'com.amazon.emr.cloudtrail.CloudTrailInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' },
+        },
+      },
+    });
+    table.addDependency(database);
+    const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: 'Queries over the Bedrock audit trail',
+      state: 'ENABLED',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.encryptionKey.keyArn },
+        },
+      },
+    });
+    for (const q of auditQueries(props.expectedRoleArns ?? [])) {
+      const named = new athena.CfnNamedQuery(this, q.id, {
+        name: q.name,
+        description: q.description,
+        database: this.databaseName,
+        workGroup: this.workGroupName,
+        queryString: q.sql.replace('{table}', `"${this.databaseName}"."${this.tableName}"`),
+      });
+      named.addDependency(workGroup);
+      named.addDependency(table);
+      this.namedQueries.push(named);
+    }
+
+    this.workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroupName}`;
+
     if (!props.cloudWatchLogs) {
       acknowledge(this.trail, ['HIPAA.Security-CloudTrailCloudWatchLogsEnabled', 'NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled', 'PCI.DSS.321-CloudTrailCloudWatchLogsEnabled'],
         'The audit record is the validated, encrypted log files in S3, queried with Athena; delivery to CloudWatch Logs is the cloudWatchLogs option, off by default because it is billed per GB of all management events.');
     }
   }
+
+  /**
+   * Lets `grantee` run queries in the workgroup: Athena on the workgroup, Glue on the database and table, read on
+   * the log files, read and write on the results, and the key to decrypt the files and encrypt the results.
+   */
+  public grantQuery(grantee: iam.IGrantable): iam.Grant {
+    const catalog = `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
+    const athenaGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'athena:StartQueryExecution', 'athena:StopQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults',
+        'athena:ListQueryExecutions', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery',
+      ],
+      resourceArns: [this.workGroupArn],
+    });
+    const glueGrant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+      resourceArns: [`${catalog}:catalog`, `${catalog}:database/${this.databaseName}`, `${catalog}:table/${this.databaseName}/${this.tableName}`],
+    });
+    return athenaGrant
+      .combine(glueGrant)
+      .combine(this.bucket.grantRead(grantee))
+      .combine(this.resultsBucket.grantReadWrite(grantee))
+      .combine(this.encryptionKey.grantEncryptDecrypt(grantee));
+  }
+}
+
+const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
+const WORKGROUP_NAME = /^[a-zA-Z0-9._-]{1,128}$/;
+
+function queryNames(scope: Construct, props: BedrockAuditTrailProps): { database: string; table: string; workGroup: string } {
+  const derived = Names.uniqueResourceName(scope, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const database = props.databaseName ?? derived;
+  const table = props.tableName ?? 'cloudtrail';
+  const workGroup = props.workGroupName ?? Names.uniqueResourceName(scope, { maxLength: 128, separator: '-' });
+  for (const [prop, value] of [['databaseName', database], ['tableName', table]]) {
+    if (!Token.isUnresolved(value) && !GLUE_NAME.test(value)) invalidProp(scope, prop, value, 'lower-case letters, digits and underscores (1-255)');
+  }
+  if (!Token.isUnresolved(workGroup) && !WORKGROUP_NAME.test(workGroup)) {
+    invalidProp(scope, 'workGroupName', workGroup, 'letters, digits, periods, hyphens and underscores (1-128)');
+  }
+  return { database, table, workGroup };
 }
 
 function objectLockRetention(lock: AuditObjectLockOptions | undefined): s3.ObjectLockRetention | undefined {
@@ -281,6 +452,13 @@ function validate(scope: Construct, props: BedrockAuditTrailProps, managementEve
     }
   }
   checkLogRetention(scope, 'logRetention', props.logRetention);
+  const cutoff = props.bytesScannedCutoffPerQuery;
+  if (cutoff !== undefined && !Token.isUnresolved(cutoff) && (!Number.isInteger(cutoff) || cutoff < 10_000_000)) {
+    invalidProp(scope, 'bytesScannedCutoffPerQuery', cutoff, 'a whole number of bytes, at least 10000000 (Athena\'s minimum, 10 MB)');
+  }
+  for (const region of props.regions ?? []) {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) invalidProp(scope, 'regions', region, 'region codes such as us-east-1');
+  }
   const duplicate = dataTypes.find((t, i) => dataTypes.indexOf(t) !== i);
   if (duplicate) invalidProp(scope, 'dataEventResourceTypes', duplicate, 'each type once');
   if (!managementEvents && dataTypes.length === 0) {
