@@ -58,7 +58,7 @@ export class HostLoadBalancer extends Construct {
   /** CIDRs of the subnets the load balancer lives in: the only addresses OpenClaw trusts as a proxy. */
   public readonly proxyCidrs: string[];
   /** Set once an edge fronts the load balancer. */
-  public edge?: EdgeOriginRestriction;
+  private edge?: EdgeOriginRestriction;
   private readonly aclRules: wafv2.CfnWebACL.RuleProperty[];
   private readonly aclVisibility: (name: string) => wafv2.CfnWebACL.VisibilityConfigProperty;
 

@@ -72,26 +72,19 @@ export class HostMonitoring extends Construct {
     // The journal-based alarms work in every ingress shape, including the private and budget ones that have no
     // load balancer to report 5xx. The namespace is unique to this host so two hosts in one account never mix.
     const namespace = `OpenClaw/${Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' })}`;
-    const restarts = new logs.MetricFilter(this, 'GatewayRestartsFilter', {
+    const journalCount = (filterId: string, pattern: string, metricName: string) => new logs.MetricFilter(this, filterId, {
       logGroup: props.logGroup,
-      filterPattern: logs.FilterPattern.literal(RESTART_FILTER_PATTERN),
+      filterPattern: logs.FilterPattern.literal(pattern),
       metricNamespace: namespace,
-      metricName: 'GatewayRestarts',
+      metricName,
       metricValue: '1',
       defaultValue: 0,
       unit: cloudwatch.Unit.COUNT,
     });
+    const restarts = journalCount('GatewayRestartsFilter', RESTART_FILTER_PATTERN, 'GatewayRestarts');
     this.alarm('GatewayRestartLoop', restarts.metric({ period: Duration.minutes(15), statistic: 'Sum' }), 3, 1,
       'systemd restarted the gateway 3 or more times in 15 minutes (crash or restart loop)');
-    const errors = new logs.MetricFilter(this, 'GatewayErrorsFilter', {
-      logGroup: props.logGroup,
-      filterPattern: logs.FilterPattern.literal(ERROR_FILTER_PATTERN),
-      metricNamespace: namespace,
-      metricName: 'GatewayErrorLines',
-      metricValue: '1',
-      defaultValue: 0,
-      unit: cloudwatch.Unit.COUNT,
-    });
+    const errors = journalCount('GatewayErrorsFilter', ERROR_FILTER_PATTERN, 'GatewayErrorLines');
     this.alarm('GatewayErrors', errors.metric({ period: Duration.minutes(5), statistic: 'Sum' }), 20, 2,
       'The gateway journal had 20 or more error lines in each of two consecutive 5-minute periods');
 
