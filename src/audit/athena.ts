@@ -60,6 +60,10 @@ export const PARTITION_COLUMNS: AuditColumn[] = [
 /** Bedrock's event sources: the service and its Mantle (OpenAI-compatible) endpoint. */
 export const BEDROCK_EVENT_SOURCES = ['bedrock.amazonaws.com', 'bedrock-mantle.amazonaws.com'];
 
+/** Bedrock calls (the service or its Mantle endpoint) refused for lack of permission: a CloudWatch Logs filter pattern. */
+export const DENIED_FILTER_PATTERN = '{ ($.eventSource = "bedrock.amazonaws.com" || $.eventSource = "bedrock-mantle.amazonaws.com") && '
+  + '($.errorCode = "AccessDenied" || $.errorCode = "AccessDeniedException" || $.errorCode = "UnauthorizedOperation") }';
+
 /** The model-call operations (management events of bedrock.amazonaws.com). */
 export const MODEL_CALLS = ['InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream'];
 
@@ -73,7 +77,8 @@ export interface AuditQueryTemplate {
 
 const quoteList = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 const BEDROCK = `eventsource IN (${quoteList(BEDROCK_EVENT_SOURCES)})`;
-const LAST_30_DAYS = "\"timestamp\" >= date_format(current_date - interval '30' day, '%Y/%m/%d')";
+const LAST_N_DAYS = (days: number) => `"timestamp" >= date_format(current_date - interval '${days}' day, '%Y/%m/%d')`;
+const LAST_30_DAYS = LAST_N_DAYS(30);
 
 /** The queries a user wants on the first day, over the last 30 days of partitions. */
 export function auditQueries(expectedRoleArns: string[]): AuditQueryTemplate[] {
@@ -120,6 +125,26 @@ export function auditQueries(expectedRoleArns: string[]): AuditQueryTemplate[] {
         'FROM {table}',
         `WHERE ${BEDROCK} AND ${LAST_30_DAYS}`,
         'GROUP BY 1 ORDER BY 2 DESC',
+      ].join('\n'),
+    },
+    {
+      id: 'CallsPerNamespace',
+      name: 'bedrock-model-calls-per-kubernetes-namespace',
+      description: 'Bedrock model calls per Kubernetes namespace (one per tenant of the platform) and model, from EKS Pod Identity sessions, last 30 days',
+      // A pod's Bedrock call names only its role session (eks-<cluster>-<pod>-<uuid>). The namespace is a session tag
+      // of the AssumeRole call EKS Pod Identity made for that session, so the query joins the two on the session ARN.
+      sql: [
+        'WITH pod_sessions AS (',
+        "  SELECT DISTINCT json_extract_scalar(responseelements, '$.assumedRoleUser.arn') AS session_arn, json_extract_scalar(tag, '$.value') AS namespace",
+        '  FROM {table}',
+        "  CROSS JOIN UNNEST(CAST(json_extract(requestparameters, '$.tags') AS ARRAY(JSON))) AS t(tag)",
+        "  WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'AssumeRole' AND useridentity.invokedby = 'pods.eks.amazonaws.com'",
+        `  AND json_extract_scalar(tag, '$.key') = 'kubernetes-namespace' AND ${LAST_N_DAYS(31)}`,
+        ')',
+        "SELECT s.namespace, substr(c.eventtime, 1, 10) AS day, json_extract_scalar(c.requestparameters, '$.modelId') AS model, count(*) AS calls",
+        'FROM {table} c JOIN pod_sessions s ON c.useridentity.arn = s.session_arn',
+        `WHERE c.${BEDROCK} AND c.eventname IN (${quoteList(MODEL_CALLS)}) AND c.${LAST_30_DAYS}`,
+        'GROUP BY 1, 2, 3 ORDER BY 2 DESC, 4 DESC',
       ].join('\n'),
     },
   ];

@@ -61,6 +61,8 @@ export interface SecureBucketOptions {
   readonly lifecycleRules?: s3.LifecycleRule[];
   /** S3 Object Lock with this default retention (the bucket must be created with it). */
   readonly objectLockRetention?: s3.ObjectLockRetention;
+  /** A physical name; generated when absent. */
+  readonly bucketName?: string;
 }
 
 /**
@@ -73,6 +75,7 @@ export interface SecureBucketOptions {
  */
 export function secureBucket(scope: Construct, id: string, options: SecureBucketOptions): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
+    bucketName: options.bucketName,
     encryption: s3.BucketEncryption.KMS,
     encryptionKey: options.key,
     bucketKeyEnabled: true,

@@ -34,6 +34,15 @@ export function checkIpv4Cidrs(scope: IConstruct, prop: string, values: readonly
   }
 }
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Fails unless each entry looks like an e-mail address; tokens pass. */
+export function checkEmails(scope: IConstruct, prop: string, values: readonly string[] | undefined): void {
+  for (const value of values ?? []) {
+    if (!Token.isUnresolved(value) && !EMAIL.test(value)) invalidProp(scope, prop, value, 'e-mail addresses such as ops@example.com');
+  }
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === undefined) return 'nothing';

@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { allowCloudWatchAlarms } from '../core/encryption';
-import { invalidProp } from '../core/validation';
+import { checkEmails } from '../core/validation';
 
 /** @internal */
 export interface HostMonitoringProps {
@@ -21,8 +21,6 @@ export interface HostMonitoringProps {
   readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
 }
-
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
  * systemd's own words when it restarts a failed unit (`openclaw.service: Scheduled restart job, restart counter is
@@ -44,9 +42,7 @@ export class HostMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: HostMonitoringProps) {
     super(scope, id);
-    for (const email of props.alarmEmails) {
-      if (!EMAIL.test(email)) invalidProp(scope, 'alarmEmails', email, 'e-mail addresses such as ops@example.com');
-    }
+    checkEmails(scope, 'alarmEmails', props.alarmEmails);
     allowCloudWatchAlarms(props.key);
     this.topic = new sns.Topic(this, 'Topic', { masterKey: props.key, enforceSSL: true });
     for (const email of props.alarmEmails) {

@@ -58,15 +58,30 @@ function resolvePath(path: string): boolean {
 
 const SQL_WORDS = new Set(['select', 'as', 'from', 'where', 'and', 'or', 'in', 'not', 'group', 'by', 'order', 'desc', 'asc', 'distinct', 'interval', 'day', 'current_date', 'null']);
 
-/** The column references of a query: identifiers that are not keywords, functions, aliases or literals. */
+/**
+ * The column references of a query: identifiers that are not keywords, functions, aliases or literals. Table
+ * aliases (`FROM {table} c`) are stripped from references; names a query defines (`AS x`, `WITH x AS`, `AS t(x)`)
+ * are not columns.
+ */
 function columnReferences(sql: string): string[] {
-  const text = sql.replace('{table}', ' ').replace(/'[^']*'/g, "''").replace(/"([a-z_]+)"\."([a-z_]+)"/g, ' ').replace(/"timestamp"/g, 'timestamp');
-  const aliases = new Set([...text.matchAll(/\bAS\s+([a-z_]+)/gi)].map((m) => m[1].toLowerCase()));
+  const tableAliases = new Set([...sql.matchAll(/\b(?:FROM|JOIN)\s+(?:\{table\}|[a-z_]+)\s+([a-z])\b/g)].map((m) => m[1]));
+  const text = sql.replace(/\{table\}/g, ' ').replace(/'[^']*'/g, "''").replace(/"([a-z_]+)"\."([a-z_]+)"/g, ' ').replace(/"timestamp"/g, 'timestamp');
+  const defined = new Set([
+    ...[...text.matchAll(/\bAS\s+([a-z_]+)/gi)].map((m) => m[1].toLowerCase()),
+    ...[...text.matchAll(/\bWITH\s+([a-z_]+)\s+AS\b/gi)].map((m) => m[1]),
+    ...[...text.matchAll(/\bAS\s+[a-z_]+\(([a-z_]+)\)/gi)].map((m) => m[1]),
+  ]);
   return [...text.matchAll(/\b([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\b(\s*\()?/gi)]
     .filter((m) => !m[2]) // a function call
     .map((m) => m[1])
     .filter((id) => id === id.toLowerCase())
-    .filter((id) => !SQL_WORDS.has(id) && !aliases.has(id) && !/^\d/.test(id));
+    .map((id) => (tableAliases.has(id.split('.')[0]) && id.includes('.') ? id.slice(2) : id))
+    .filter((id) => !SQL_WORDS.has(id) && !defined.has(id) && !tableAliases.has(id) && !/^\d/.test(id));
+}
+
+/** A JSON path of the query (`'$.a.b'`) applied to a record's field, as json_extract_scalar does. */
+function jsonPath(value: any, path: string): any {
+  return path.replace(/^\$\./, '').split('.').reduce((v, key) => (v == null ? undefined : v[key]), value);
 }
 
 describe('the Athena table over the trail', () => {
@@ -92,6 +107,24 @@ describe('the Athena table over the trail', () => {
       expect(query.sql).toContain("eventsource IN ('bedrock.amazonaws.com', 'bedrock-mantle.amazonaws.com')");
       expect(query.sql).toContain('"timestamp" >=');
     });
+
+  test('the per-namespace query finds a pod\'s namespace: its JSON paths join a Bedrock call to the Pod Identity AssumeRole of its session', () => {
+    const query = auditQueries([]).find((q) => q.id === 'CallsPerNamespace')!;
+    const paths = [...query.sql.matchAll(/json_extract(?:_scalar)?\((?:c\.)?([a-z]+), '(\$\.[A-Za-z.]+)'\)/g)].map((m) => ({ column: m[1], path: m[2] }));
+    const sessionPath = paths.find((p) => p.column === 'responseelements')!.path;
+    const tagsPath = paths.find((p) => p.column === 'requestparameters' && p.path.endsWith('tags'))!.path;
+    const keyPath = paths.find((p) => p.column === 'tag' && query.sql.includes(`'${p.path}') = 'kubernetes-namespace'`))!.path;
+    const valuePath = paths.find((p) => p.column === 'tag' && p.path !== keyPath)!.path;
+    const podSessions = records
+      .filter((r: any) => r.eventSource === 'sts.amazonaws.com' && r.eventName === 'AssumeRole' && r.userIdentity.invokedBy === 'pods.eks.amazonaws.com')
+      .flatMap((r: any) => (jsonPath(r.requestParameters, tagsPath) as any[])
+        .filter((tag) => jsonPath(tag, keyPath) === 'kubernetes-namespace')
+        .map((tag) => ({ session: jsonPath(r.responseElements, sessionPath), namespace: jsonPath(tag, valuePath) })));
+    const calls = records.filter((r: any) => r.eventSource === 'bedrock.amazonaws.com')
+      .map((r: any) => ({ call: r.eventName, namespace: podSessions.find((s: any) => s.session === r.userIdentity.arn)?.namespace }));
+    // The host's call has no pod session; the tenant's call is attributed to its namespace.
+    expect(calls).toEqual(expect.arrayContaining([{ call: 'Converse', namespace: 'openclaw-acme' }, { call: 'ConverseStream', namespace: undefined }]));
+  });
 
   test('the column-reference check catches a misspelt column', () => {
     expect(columnReferences('SELECT useridentity.arnn, eventsorce FROM {table}').filter((r) => !resolvePath(r))).toEqual(['useridentity.arnn', 'eventsorce']);
@@ -136,12 +169,14 @@ describe('BedrockAuditTrail Athena resources', () => {
     expect(JSON.stringify(config.ResultConfiguration.OutputLocation)).toContain('AuditResults');
   });
 
-  test('four saved queries by default, a fifth with expectedRoleArns, each in the workgroup and database', () => {
+  test('five saved queries by default, a sixth with expectedRoleArns, each in the workgroup and database', () => {
     const queries = resourcesOf(template, 'AWS::Athena::NamedQuery').map(([, q]) => q.Properties);
-    expect(queries.map((q) => q.Name).sort()).toEqual(['bedrock-calling-roles', 'bedrock-denied-calls', 'bedrock-model-calls-per-model', 'bedrock-model-calls-per-principal-per-day']);
+    expect(queries.map((q) => q.Name).sort()).toEqual([
+      'bedrock-calling-roles', 'bedrock-denied-calls', 'bedrock-model-calls-per-kubernetes-namespace', 'bedrock-model-calls-per-model', 'bedrock-model-calls-per-principal-per-day',
+    ]);
     for (const q of queries) expect(q.QueryString).toContain('."cloudtrail"');
     const more = resourcesOf(synth({ expectedRoleArns: ['arn:aws:iam::111122223333:role/OpenClawHostRole'] }), 'AWS::Athena::NamedQuery');
-    expect(more).toHaveLength(5);
+    expect(more).toHaveLength(6);
   });
 
   test.each<[string, BedrockAuditTrailProps, RegExp]>([
