@@ -2,13 +2,20 @@
 """A team gateway on the internet.
 
 An HTTPS load balancer with WAF; Cognito signs users in and OpenClaw trusts the identity the load balancer
-passes on. Agent data lives on EFS so it survives instance replacement.
+passes on. Agent data lives on EFS so it survives instance replacement. Every Bedrock call of the account is
+recorded in an audit trail with alarms, and each call's token counts in model invocation logs.
 """
 from aws_cdk import App, Stack
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from cdk_openclaw import HostFirewallOptions, HostIngress, SecureOpenClawHost
+from cdk_openclaw import (
+    BedrockAudit,
+    HostFirewallOptions,
+    HostIngress,
+    ModelInvocationLoggingOptions,
+    SecureOpenClawHost,
+)
 
 
 class AlbCognitoStack(Stack):
@@ -28,6 +35,10 @@ class AlbCognitoStack(Stack):
             ),
             persistent_agent_data=True,
             alarm_emails=["ops@example.com"],
+            bedrock_audit=BedrockAudit.new_trail(
+                cloud_watch_logs=True,
+                model_invocation_logging=ModelInvocationLoggingOptions(cloud_watch_logs=True),
+            ),
         )
 
 

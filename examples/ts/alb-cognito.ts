@@ -1,11 +1,12 @@
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { HostIngress, SecureOpenClawHost } from 'cdk-openclaw';
+import { BedrockAudit, HostIngress, SecureOpenClawHost } from 'cdk-openclaw';
 
 /**
  * A team gateway on the internet: HTTPS load balancer with WAF; Cognito signs users in and OpenClaw trusts the
- * identity the load balancer passes on. Agent data on EFS so it survives instance replacement.
+ * identity the load balancer passes on. Agent data on EFS so it survives instance replacement. Every Bedrock call of
+ * the account is recorded in an audit trail with alarms, and each call's token counts in model invocation logs.
  */
 export class AlbCognitoStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -23,6 +24,10 @@ export class AlbCognitoStack extends Stack {
       }),
       persistentAgentData: true,
       alarmEmails: ['ops@example.com'],
+      bedrockAudit: BedrockAudit.newTrail({
+        cloudWatchLogs: true,
+        modelInvocationLogging: { cloudWatchLogs: true },
+      }),
     });
   }
 }

@@ -81,7 +81,7 @@ const LAST_N_DAYS = (days: number) => `"timestamp" >= date_format(current_date -
 const LAST_30_DAYS = LAST_N_DAYS(30);
 
 /** The queries a user wants on the first day, over the last 30 days of partitions. */
-export function auditQueries(expectedRoleArns: string[]): AuditQueryTemplate[] {
+export function auditQueries(): AuditQueryTemplate[] {
   const queries: AuditQueryTemplate[] = [
     {
       id: 'CallsPerPrincipalPerDay',
@@ -148,19 +148,22 @@ export function auditQueries(expectedRoleArns: string[]): AuditQueryTemplate[] {
       ].join('\n'),
     },
   ];
-  if (expectedRoleArns.length > 0) {
-    queries.push({
-      id: 'UnexpectedCallers',
-      name: 'bedrock-calls-from-unexpected-principals',
-      description: 'Bedrock calls from principals that are not among the expected roles, last 30 days',
-      sql: [
-        'SELECT eventtime, useridentity.arn AS principal, useridentity.sessioncontext.sessionissuer.arn AS role, eventname, sourceipaddress',
-        'FROM {table}',
-        `WHERE ${BEDROCK} AND ${LAST_30_DAYS}`,
-        `AND coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn) NOT IN (${quoteList(expectedRoleArns)})`,
-        'ORDER BY eventtime DESC',
-      ].join('\n'),
-    });
-  }
   return queries;
 }
+
+/** The query of calls by anyone but the expected principals (role ARNs, or user ARNs). */
+export function unexpectedCallersQuery(expectedArns: string[]): AuditQueryTemplate {
+  return {
+    id: 'UnexpectedCallers',
+    name: 'bedrock-calls-from-unexpected-principals',
+    description: 'Bedrock calls from principals that are not among the expected roles, last 30 days',
+    sql: [
+      'SELECT eventtime, useridentity.arn AS principal, useridentity.sessioncontext.sessionissuer.arn AS role, eventname, sourceipaddress',
+      'FROM {table}',
+      `WHERE ${BEDROCK} AND ${LAST_30_DAYS}`,
+      `AND coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn) NOT IN (${quoteList(expectedArns)})`,
+      'ORDER BY eventtime DESC',
+    ].join('\n'),
+  };
+}
+

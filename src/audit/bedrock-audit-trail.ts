@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnElement, Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { CLOUDTRAIL_COLUMNS, DENIED_FILTER_PATTERN, PARTITION_COLUMNS, auditQueries } from './athena';
+import { AuditQueryTemplate, CLOUDTRAIL_COLUMNS, DENIED_FILTER_PATTERN, PARTITION_COLUMNS, auditQueries, unexpectedCallersQuery } from './athena';
 import { InvocationLogging } from './invocation-logging';
 import { allowCloudWatchAlarms, allowLogsService, resolveKey } from '../core/encryption';
 import { acknowledge } from '../core/nag';
@@ -279,6 +279,9 @@ export class BedrockAuditTrail extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The rule that notifies the alarm topic when anyone stops, deletes or changes this trail. */
   public readonly tamperRule: events.Rule;
+  private readonly expectedPrincipals: string[] = [];
+  private readonly workGroup: athena.CfnWorkGroup;
+  private readonly table: glue.CfnTable;
   /** The log group of the model invocation logs, with `modelInvocationLogging` delivering to CloudWatch Logs. */
   public readonly invocationLogGroup?: logs.ILogGroup;
 
@@ -423,18 +426,10 @@ export class BedrockAuditTrail extends Construct {
         },
       },
     });
-    for (const q of auditQueries(props.expectedRoleArns ?? [])) {
-      const named = new athena.CfnNamedQuery(this, q.id, {
-        name: q.name,
-        description: q.description,
-        database: this.databaseName,
-        workGroup: this.workGroupName,
-        queryString: q.sql.replace('{table}', `"${this.databaseName}"."${this.tableName}"`),
-      });
-      named.addDependency(workGroup);
-      named.addDependency(table);
-      this.namedQueries.push(named);
-    }
+    this.workGroup = workGroup;
+    this.table = table;
+    for (const q of auditQueries()) this.addNamedQuery(q, q.sql);
+    for (const arn of props.expectedRoleArns ?? []) this.addExpectedPrincipal(arn);
 
     this.workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroupName}`;
 
@@ -462,6 +457,35 @@ export class BedrockAuditTrail extends Construct {
       acknowledge(this.trail, ['HIPAA.Security-CloudTrailCloudWatchLogsEnabled', 'NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled', 'PCI.DSS.321-CloudTrailCloudWatchLogsEnabled'],
         'The audit record is the validated, encrypted log files in S3, queried with Athena; delivery to CloudWatch Logs is the cloudWatchLogs option, off by default because it is billed per GB of all management events.');
     }
+  }
+
+  /**
+   * Adds a principal (a role ARN, or a user ARN) expected to call Bedrock: the saved query
+   * `bedrock-calls-from-unexpected-principals` lists the calls of every principal not added.
+   * `SecureOpenClawHost` adds its instance role when it uses this trail.
+   */
+  public addExpectedPrincipal(principalArn: string): void {
+    this.expectedPrincipals.push(principalArn);
+    if (this.expectedPrincipals.length > 1) return;
+    // The query is made once, with its text computed at synthesis from every principal added by then.
+    const template = unexpectedCallersQuery(['{expected}']);
+    const sql = Lazy.string({
+      produce: () => template.sql.replace("'{expected}'", this.expectedPrincipals.map((arn) => `'${arn}'`).join(', ')),
+    });
+    this.addNamedQuery(template, sql);
+  }
+
+  private addNamedQuery(q: AuditQueryTemplate, sql: string): void {
+    const named = new athena.CfnNamedQuery(this, q.id, {
+      name: q.name,
+      description: q.description,
+      database: this.databaseName,
+      workGroup: this.workGroupName,
+      queryString: sql.replace('{table}', `"${this.databaseName}"."${this.tableName}"`),
+    });
+    named.addDependency(this.workGroup);
+    named.addDependency(this.table);
+    this.namedQueries.push(named);
   }
 
   private createTopic(): sns.Topic {

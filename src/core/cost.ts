@@ -46,6 +46,8 @@ export const PRICE_TABLE = {
   logsIngestPerGb: 0.50,
   logsStorePerGbMonth: 0.03,
   cognitoPlusPerMau: 0.02,
+  /** A trail's copy of management events beyond the account's first (free) copy, per 100,000 events. */
+  cloudTrailManagementPer100k: 2.0,
 } as const;
 
 /** USD per month for something billed by the hour. */

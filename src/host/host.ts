@@ -13,6 +13,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { HostAccess } from './access';
 import { HostBackup } from './backup';
+import { BedrockAudit } from './bedrock-audit';
 import { renderSetupScript } from './boot';
 import { estimateHostCost } from './cost';
 import { HostGatewayConfig } from './gateway-config';
@@ -20,6 +21,7 @@ import { EdgeOriginRestriction, HostIngress, HostIngressKind } from './ingress';
 import { HostLoadBalancer } from './load-balancer';
 import { HostMonitoring } from './monitoring';
 import { checkInstanceType, checkRootVolumeSize } from './sizing';
+import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
 import { CostEstimate } from '../core/cost-estimate';
 import { allowLogsService, resolveKey } from '../core/encryption';
 import { acknowledge } from '../core/nag';
@@ -150,6 +152,14 @@ export interface SecureOpenClawHostProps {
    * @default false - most organizations already have one
    */
   readonly accountTrail?: boolean;
+
+  /**
+   * Record the account's Amazon Bedrock calls in a `BedrockAuditTrail`: `BedrockAudit.newTrail()` creates one in
+   * the host (with the host's key and alarm topic), `BedrockAudit.existingTrail(trail)` uses one defined elsewhere.
+   * The host's role becomes an expected caller of the trail's queries.
+   * @default - no Bedrock audit trail
+   */
+  readonly bedrockAudit?: BedrockAudit;
 }
 
 /**
@@ -207,6 +217,8 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   public readonly config: OpenClawConfig;
   /** The estimated monthly cost of this host at list prices. */
   public readonly estimatedMonthlyCost: CostEstimate;
+  /** The Bedrock audit trail, with `bedrockAudit`. */
+  public readonly bedrockAuditTrail?: BedrockAuditTrail;
 
   private readonly secrets: secretsmanager.ISecret[] = [];
   private hostLoadBalancer?: HostLoadBalancer;
@@ -412,6 +424,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
     });
     this.alarmTopic = monitoring.topic;
     if (props.accountTrail) access.addAccountTrail(accessLogs);
+    this.bedrockAuditTrail = props.bedrockAudit?._bind(this, { key: this.encryptionKey, role: this.role, alarmTopic: this.alarmTopic });
 
     acknowledge(this.instance, ['HIPAA.Security-EC2InstancesInVPC', 'NIST.800.53.R5-EC2InstancesInVPC', 'PCI.DSS.321-EC2InstancesInVPC'],
       'The instance is in the VPC: with no public address its subnet is set on its network interface, which this rule does not read.');
@@ -429,6 +442,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       alarms: monitoring.alarms.length,
       efs: fileSystem !== undefined,
       cognito: ingress.kind === HostIngressKind.LOAD_BALANCER_WITH_COGNITO,
+      auditTrail: this.bedrockAuditTrail?.node.scope === this ? { cloudWatchLogs: this.bedrockAuditTrail.logGroup !== undefined } : undefined,
     });
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId, description: 'Reach the gateway: aws ssm start-session --target <id> --document-name AWS-StartPortForwardingSession' });
   }

@@ -4,7 +4,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BedrockAuditTrail, BedrockAuditTrailProps } from '../../src';
-import { CLOUDTRAIL_COLUMNS, PARTITION_COLUMNS, auditQueries } from '../../src/audit/athena';
+import { CLOUDTRAIL_COLUMNS, PARTITION_COLUMNS, auditQueries, unexpectedCallersQuery } from '../../src/audit/athena';
 import { resourcesOf, testApp } from '../util';
 
 /** A Hive type, parsed: struct fields, array element, map value, or a primitive. */
@@ -99,7 +99,7 @@ describe('the Athena table over the trail', () => {
     }
   });
 
-  test.each(auditQueries(['arn:aws:iam::111122223333:role/OpenClawHostRole']).map((q) => [q.name, q] as const))(
+  test.each([...auditQueries(), unexpectedCallersQuery(['arn:aws:iam::111122223333:role/OpenClawHostRole'])].map((q) => [q.name, q] as const))(
     'the saved query %s references only existing columns, filters on Bedrock and on the date partition', (_name, query) => {
       const refs = columnReferences(query.sql);
       expect(refs.length).toBeGreaterThan(2);
@@ -109,7 +109,7 @@ describe('the Athena table over the trail', () => {
     });
 
   test('the per-namespace query finds a pod\'s namespace: its JSON paths join a Bedrock call to the Pod Identity AssumeRole of its session', () => {
-    const query = auditQueries([]).find((q) => q.id === 'CallsPerNamespace')!;
+    const query = auditQueries().find((q) => q.id === 'CallsPerNamespace')!;
     const paths = [...query.sql.matchAll(/json_extract(?:_scalar)?\((?:c\.)?([a-z]+), '(\$\.[A-Za-z.]+)'\)/g)].map((m) => ({ column: m[1], path: m[2] }));
     const sessionPath = paths.find((p) => p.column === 'responseelements')!.path;
     const tagsPath = paths.find((p) => p.column === 'requestparameters' && p.path.endsWith('tags'))!.path;

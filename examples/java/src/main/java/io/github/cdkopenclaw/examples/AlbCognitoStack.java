@@ -1,8 +1,11 @@
 package io.github.cdkopenclaw.examples;
 
+import io.github.cdkopenclaw.BedrockAudit;
+import io.github.cdkopenclaw.BedrockAuditTrailProps;
 import io.github.cdkopenclaw.CognitoIngressOptions;
 import io.github.cdkopenclaw.HostFirewallOptions;
 import io.github.cdkopenclaw.HostIngress;
+import io.github.cdkopenclaw.ModelInvocationLoggingOptions;
 import io.github.cdkopenclaw.SecureOpenClawHost;
 import java.util.List;
 import software.amazon.awscdk.App;
@@ -15,7 +18,9 @@ import software.constructs.Construct;
 
 /**
  * A team gateway on the internet: an HTTPS load balancer with WAF; Cognito signs users in and OpenClaw trusts
- * the identity the load balancer passes on. Agent data lives on EFS so it survives instance replacement.
+ * the identity the load balancer passes on. Agent data lives on EFS so it survives instance replacement. Every
+ * Bedrock call of the account is recorded in an audit trail with alarms, and each call's token counts in model
+ * invocation logs.
  */
 public class AlbCognitoStack extends Stack {
     public AlbCognitoStack(final Construct scope, final String id) {
@@ -40,6 +45,12 @@ public class AlbCognitoStack extends Stack {
                         .build()))
                 .persistentAgentData(true)
                 .alarmEmails(List.of("ops@example.com"))
+                .bedrockAudit(BedrockAudit.newTrail(BedrockAuditTrailProps.builder()
+                        .cloudWatchLogs(true)
+                        .modelInvocationLogging(ModelInvocationLoggingOptions.builder()
+                                .cloudWatchLogs(true)
+                                .build())
+                        .build()))
                 .build();
     }
 
