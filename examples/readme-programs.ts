@@ -59,7 +59,7 @@ export function snippetPrograms(tablet: { snippets: Record<string, TabletSnippet
     "import * as logs from 'aws-cdk-lib/aws-logs';",
     "import * as route53 from 'aws-cdk-lib/aws-route53';",
     "import { Construct } from 'constructs';",
-    "import { ExecMode, GatewayAuth, HostIngress, NatStrategy, OpenClawConfig, SecureOpenClawHost, ToolProfile } from 'cdk-openclaw';",
+    "import { AuditObjectLockMode, BedrockAudit, BedrockAuditTrail, ExecMode, GatewayAuth, HostIngress, NatStrategy, OpenClawConfig, SecureOpenClawHost, ToolProfile } from 'cdk-openclaw';",
     'void [Duration, ec2, logs, route53, ExecMode, GatewayAuth, HostIngress, NatStrategy, OpenClawConfig, SecureOpenClawHost, ToolProfile];',
     ...snippets.map((s, i) => [
       `class Snippet${i} extends Stack {`,
@@ -79,7 +79,7 @@ export function snippetPrograms(tablet: { snippets: Record<string, TabletSnippet
     'from aws_cdk import App, Duration, Stack',
     'from aws_cdk import aws_ec2 as ec2, aws_logs as logs, aws_route53 as route53',
     'from constructs import Construct',
-    'from cdk_openclaw import ExecMode, GatewayAuth, HostIngress, NatStrategy, OpenClawConfig, SecureOpenClawHost, ToolProfile',
+    'from cdk_openclaw import AuditObjectLockMode, AuditObjectLockOptions, BedrockAudit, BedrockAuditTrail, ExecMode, GatewayAuth, HostIngress, NatStrategy, ModelInvocationLoggingOptions, OpenClawConfig, SecureOpenClawHost, ToolProfile',
     '',
     ...snippets.map((s, i) => [
       `class Snippet${i}(Stack):`,

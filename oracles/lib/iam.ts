@@ -28,12 +28,26 @@ export interface ResourceAlias {
   readonly path?: string;
 }
 
+/** A role that only some apps have. */
+export interface RoleAlias {
+  readonly prefix: string;
+  readonly apps: string[];
+}
+
+/** The logical id prefix of a role alias, or undefined when `app` does not have the role. */
+function rolePrefix(matrix: IamMatrix, alias: string, app: string): string | undefined {
+  const role = matrix.roles[alias];
+  if (role === undefined) throw new Error(`no role alias ${alias} in the matrix`);
+  if (typeof role === 'string') return role;
+  return role.apps.includes(app) ? role.prefix : undefined;
+}
+
 /** The whole matrix file. */
 export interface IamMatrix {
   readonly account: string;
   readonly region: string;
-  /** Alias → logical id prefix of an AWS::IAM::Role. */
-  readonly roles: Record<string, string>;
+  /** Alias → logical id prefix of an AWS::IAM::Role, or the prefix and the apps that have the role. */
+  readonly roles: Record<string, string | RoleAlias>;
   /** Alias → the resource (its ARN is what CloudFormation would give it in account/region). */
   readonly resources: Record<string, ResourceAlias>;
   /** AWS managed policies a role may carry: they are not simulated (their text is not in the template). */
@@ -104,7 +118,9 @@ export async function runIamMatrix(template: any, app: string, matrix: IamMatrix
   const env = { account: matrix.account, region: matrix.region };
   const findings: Finding[] = [];
   let ran = 0;
-  for (const [alias, prefix] of Object.entries(matrix.roles)) {
+  for (const alias of Object.keys(matrix.roles)) {
+    const prefix = rolePrefix(matrix, alias, app);
+    if (prefix === undefined) continue;
     const roleId = findLogicalId(template, prefix, 'AWS::IAM::Role');
     const { managed } = rolePolicies(template, roleId, env);
     const allowed = matrix.managedPolicies[alias] ?? [];
@@ -114,7 +130,9 @@ export async function runIamMatrix(template: any, app: string, matrix: IamMatrix
   }
   for (const c of matrix.cases) {
     if (c.apps && !c.apps.includes(app)) continue;
-    const roleId = findLogicalId(template, matrix.roles[c.as] ?? `(no role alias ${c.as})`, 'AWS::IAM::Role');
+    const prefix = rolePrefix(matrix, c.as, app);
+    if (prefix === undefined) throw new Error(`case ${c.as} ${c.do} ${c.on} holds for ${app}, which has no role ${c.as}: give the case apps`);
+    const roleId = findLogicalId(template, prefix, 'AWS::IAM::Role');
     const { identity } = rolePolicies(template, roleId, env);
     const resource = resolveResource(template, matrix, c.on);
     const resourcePolicy = resourcePolicyFor(template, resource, env);

@@ -65,7 +65,8 @@ export class InvocationLogging extends Construct {
       const policy = role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;
       acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
         'The delivery role\'s only policy, scoped to the one stream Bedrock writes; it belongs with the role and dies with it.');
-      dependencies.push(role.node.findChild('DefaultPolicy'), logGroup);
+      // The log group is referenced, so CloudFormation orders it already; the role's policy is not.
+      dependencies.push(role.node.findChild('DefaultPolicy'));
       loggingConfig.cloudWatchConfig = { logGroupName: logGroup.logGroupName, roleArn: role.roleArn };
       passRole.push(new iam.PolicyStatement({
         actions: ['iam:PassRole'],

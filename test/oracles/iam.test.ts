@@ -57,7 +57,14 @@ describe('the IAM oracle', () => {
   test('the committed matrix holds for a default host', async () => {
     const { findings, ran } = await runIamMatrix(json, 'single-host', forTest);
     expect(findings).toEqual([]);
-    expect(ran).toBe(matrix.cases.length);
+    expect(ran).toBe(matrix.cases.filter((c) => !c.apps || c.apps.includes('single-host')).length);
+  });
+
+  test('a role only some apps have is skipped elsewhere, and a case that would need it there is refused', async () => {
+    const partial: IamMatrix = { ...forTest, roles: { ...forTest.roles, other: { prefix: 'NoSuchRole', apps: ['alb-cognito'] } } };
+    expect((await runIamMatrix(json, 'single-host', { ...partial, cases: [] })).findings).toEqual([]);
+    const misplaced: IamMatrix = { ...partial, cases: [{ as: 'other', do: 's3:GetObject', on: '*', expect: 'ImplicitlyDenied' }] };
+    await expect(runIamMatrix(json, 'single-host', misplaced)).rejects.toThrow(/holds for single-host, which has no role other: give the case apps/);
   });
 
   test('a wrong expectation is reported with what the simulator decided', async () => {
