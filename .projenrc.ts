@@ -57,11 +57,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
     '@cloud-copilot/iam-simulate@0.1.173',
     'yaml@2.9.1',
+    // The edge's us-east-1 handler: the Lambda runtime provides the SDK clients; these are for types and tests.
+    '@aws-sdk/client-wafv2@3.1141.0',
+    '@aws-sdk/client-cloudwatch-logs@3.1169.0',
+    'aws-sdk-client-mock@4.1.0',
   ],
 
   // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).
   integrationTestAutoDiscover: false,
   lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    // The runtime's own AWS SDK v3 is used: the bundles stay a few kilobytes.
+    bundlingOptions: { externals: ['@aws-sdk/*'] },
+  },
 
   jestOptions: {
     // CI must never rewrite a snapshot: a changed boot script or unit file is a failing test.

@@ -5,3 +5,6 @@ export * from './host/ingress';
 export * from './host/host';
 export * from './host/bedrock-audit';
 export * from './audit/bedrock-audit-trail';
+export * from './edge/edge';
+export * from './edge/origin';
+export * from './edge/firewall';

@@ -1,4 +1,4 @@
-import { Aws, CfnElement, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import { allowLogsService } from '../core/encryption';
-import { acknowledge } from '../core/nag';
+import { acknowledge, acknowledgeSdkCallFunction } from '../core/nag';
 import { encryptedLogGroup } from '../core/storage';
 
 /** Where Bedrock's own log stream goes; Bedrock names it, the role may write nothing else. */
@@ -132,22 +132,5 @@ function acknowledgeFunction(resource: cr.AwsCustomResource): void {
     'bedrock:PutModelInvocationLoggingConfiguration and DeleteModelInvocationLoggingConfiguration act on the account and region, and IAM accepts only * for them.');
   acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
     'The custom resource\'s own policy: it exists for this configuration call and is removed with it.');
-  const stack = Stack.of(resource);
-  const fn = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-  if (!fn) return;
-  const role = fn.node.tryFindChild('ServiceRole');
-  if (role) {
-    acknowledge(role, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
-      'aws-cdk-lib\'s custom resource function for SDK calls writes its own logs with the basic execution policy; its permissions for the call are the scoped statements beside it.');
-  }
-  const resourceFn = fn.node.tryFindChild('Resource') as CfnElement | undefined;
-  if (resourceFn) {
-    acknowledge(resourceFn, [
-      'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
-      'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
-      'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
-    ], 'A deploy-time function that CloudFormation invokes once per create, update or delete and waits for: no queue or concurrency limit to protect, and it talks only to the Bedrock control plane, so no VPC.');
-    acknowledge(resourceFn, ['AwsSolutions-L1'],
-      'The runtime of aws-cdk-lib\'s function for SDK calls is chosen by aws-cdk-lib and moves forward with it; it runs only during deployments.');
-  }
+  acknowledgeSdkCallFunction(resource);
 }

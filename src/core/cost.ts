@@ -48,6 +48,12 @@ export const PRICE_TABLE = {
   cognitoPlusPerMau: 0.02,
   /** A trail's copy of management events beyond the account's first (free) copy, per 100,000 events. */
   cloudTrailManagementPer100k: 2.0,
+  wafRequestsPerMillion: 0.60,
+  botControlPerMonth: 10.0,
+  botControlRequestsPerMillion: 1.0,
+  cloudFrontDataOutPerGb: 0.085,
+  cloudFrontHttpsRequestsPer10k: 0.01,
+  lambdaPerMillionRequests: 0.20,
 } as const;
 
 /** USD per month for something billed by the hour. */

@@ -1,0 +1,121 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { invalidProp } from '../core/validation';
+
+/** Timeouts of CloudFront's connection to the origin. */
+export interface EdgeOriginTimeouts {
+  /**
+   * How long CloudFront waits for a response (or the next packet of one) from the origin: 1 to 120 seconds
+   * (more needs a CloudFront quota increase). The gateway streams model output, so the default is generous.
+   * @default Duration.seconds(60)
+   */
+  readonly readTimeout?: Duration;
+
+  /**
+   * How long CloudFront keeps an idle connection to the origin open: 1 to 120 seconds.
+   * @default Duration.seconds(60)
+   */
+  readonly keepaliveTimeout?: Duration;
+}
+
+/** A VPC origin to an EC2 instance in a private subnet. */
+export interface InstanceEdgeOriginOptions extends EdgeOriginTimeouts {
+  /** The port the instance serves HTTP on. */
+  readonly port: number;
+  /**
+   * The instance's network access, opened to CloudFront's origin-facing addresses on `port`.
+   * @default - not changed: open the port to the CloudFront origin-facing prefix list yourself
+   */
+  readonly connections?: ec2.Connections;
+}
+
+/** A VPC origin to an internal Application Load Balancer. */
+export interface LoadBalancerEdgeOriginOptions extends EdgeOriginTimeouts {
+  /**
+   * The name CloudFront connects to with HTTPS: the load balancer's certificate must be valid for it.
+   */
+  readonly domainName: string;
+  /**
+   * The HTTPS port of the listener.
+   * @default 443
+   */
+  readonly httpsPort?: number;
+}
+
+/** What the edge needs from its construct to bind an origin. @internal */
+export interface EdgeOriginBinding {
+  /** The id of the CloudFront origin-facing managed prefix list in the stack's region (resolved at deploy time). */
+  readonly originFacingPrefixListId: () => string;
+}
+
+/** Where `OpenClawEdge` sends requests. Every kind is a CloudFront VPC origin: the origin has no public address. */
+export abstract class EdgeOrigin {
+  /**
+   * An instance in a private subnet, over HTTP on `port` inside the VPC (CloudFront's VPC origin connects from
+   * elastic network interfaces in the VPC; the traffic never crosses the internet).
+   */
+  public static instance(instance: ec2.IInstance, options: InstanceEdgeOriginOptions): EdgeOrigin {
+    return new (class extends EdgeOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin {
+        checkOriginPort(scope, 'origin.port', options.port);
+        const timeouts = checkTimeouts(scope, options);
+        options.connections?.allowFrom(ec2.Peer.prefixList(edge.originFacingPrefixListId()), ec2.Port.tcp(options.port),
+          'CloudFront VPC origin of the OpenClaw edge');
+        return origins.VpcOrigin.withEc2Instance(instance, {
+          httpPort: options.port,
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+          ...timeouts,
+        });
+      }
+    })();
+  }
+
+  /** An internal Application Load Balancer, over HTTPS with `domainName` (TLS 1.2). */
+  public static loadBalancer(loadBalancer: elbv2.IApplicationLoadBalancer, options: LoadBalancerEdgeOriginOptions): EdgeOrigin {
+    return new (class extends EdgeOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin {
+        const httpsPort = options.httpsPort ?? 443;
+        checkOriginPort(scope, 'origin.httpsPort', httpsPort);
+        if (!Token.isUnresolved(options.domainName) && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(options.domainName)) {
+          invalidProp(scope, 'origin.domainName', options.domainName, 'a lower-case DNS name the load balancer\'s certificate covers, such as origin.example.com');
+        }
+        const timeouts = checkTimeouts(scope, options);
+        loadBalancer.connections.allowFrom(ec2.Peer.prefixList(edge.originFacingPrefixListId()), ec2.Port.tcp(httpsPort),
+          'CloudFront VPC origin of the OpenClaw edge');
+        return origins.VpcOrigin.withApplicationLoadBalancer(loadBalancer, {
+          domainName: options.domainName,
+          httpsPort,
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          ...timeouts,
+        });
+      }
+    })();
+  }
+
+  /** @internal */
+  public abstract _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin;
+}
+
+/** CloudFront connects to origins on 80, 443 or 1024-65535 only. */
+function checkOriginPort(scope: Construct, prop: string, port: number): void {
+  if (Token.isUnresolved(port)) return;
+  if (!Number.isInteger(port) || !(port === 80 || port === 443 || (port >= 1024 && port <= 65535))) {
+    invalidProp(scope, prop, port, '80, 443 or a port from 1024 to 65535 (the ports CloudFront connects to)');
+  }
+}
+
+function checkTimeouts(scope: Construct, t: EdgeOriginTimeouts): { readTimeout: Duration; keepaliveTimeout: Duration } {
+  const readTimeout = t.readTimeout ?? Duration.seconds(60);
+  const keepaliveTimeout = t.keepaliveTimeout ?? Duration.seconds(60);
+  for (const [prop, d] of [['origin.readTimeout', readTimeout], ['origin.keepaliveTimeout', keepaliveTimeout]] as const) {
+    if (d.isUnresolved()) continue;
+    const s = d.toSeconds({ integral: false });
+    if (!Number.isInteger(s) || s < 1 || s > 120) invalidProp(scope, prop, d.toHumanString(), 'a whole number of seconds from 1 to 120');
+  }
+  return { readTimeout, keepaliveTimeout };
+}
