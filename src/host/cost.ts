@@ -15,6 +15,8 @@ export interface HostCostInputs {
   readonly alarms: number;
   readonly efs: boolean;
   readonly cognito: boolean;
+  /** The CloudFront edge of the CLOUDFRONT ingress: its own estimate, whose lines are added. */
+  readonly edge?: CostEstimate;
   /** A Bedrock audit trail created in the host: with or without its CloudWatch Logs copy. */
   readonly auditTrail?: { readonly cloudWatchLogs: boolean };
 }
@@ -72,6 +74,8 @@ export function estimateHostCost(inputs: HostCostInputs): CostEstimate {
       });
     }
   }
+  // The edge shares the host's key, so its estimate carries no key line of its own.
+  for (const line of inputs.edge?.items ?? []) items.push({ ...line, item: `Edge: ${line.item}` });
   items.push({ item: 'S3 (backups, access logs)', monthlyUsd: 2 * p.s3StandardPerGbMonth, assumption: '2 GB' });
   return CostEstimate.of(items);
 }

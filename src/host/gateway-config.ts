@@ -77,6 +77,19 @@ export class HostGatewayConfig {
     };
   }
 
+  /**
+   * Behind CloudFront's VPC origin: listen on the VPC address without TLS (the VPC origin connects over HTTP inside
+   * the VPC; CloudFront terminates TLS), trust the subnets CloudFront's origin interfaces live in.
+   */
+  public trustEdge(proxyCidrs: string[], domainName: string): void {
+    this.tls = false;
+    this.gateway = {
+      bind: GatewayBind.LAN,
+      trustedProxies: proxyCidrs,
+      controlUi: { ...this.user.props.gateway?.controlUi, allowedOrigins: [`https://${domainName}`] },
+    };
+  }
+
   /** The budget tier: listen on the instance address with TLS; browsers come from the public address. */
   public servePublicly(publicAddress: string): void {
     this.tls = true;

@@ -29,6 +29,8 @@ import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, encryptedLogGroup, secureBucket } from '../core/storage';
 import { checkIpv4Cidrs, invalidProp } from '../core/validation';
+import { OpenClawEdge } from '../edge/edge';
+import { EdgeOrigin } from '../edge/origin';
 import { OpenClawConfig } from '../openclaw/config';
 
 /** Ollama, installed from its release tarball and verified by checksum. */
@@ -217,6 +219,8 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   public readonly config: OpenClawConfig;
   /** The estimated monthly cost of this host at list prices. */
   public readonly estimatedMonthlyCost: CostEstimate;
+  /** The CloudFront edge, with `HostIngress.cloudFront`. */
+  public readonly edge?: OpenClawEdge;
   /** The Bedrock audit trail, with `bedrockAudit`. */
   public readonly bedrockAuditTrail?: BedrockAuditTrail;
 
@@ -370,6 +374,19 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       const withCognito = ingress.kind === HostIngressKind.LOAD_BALANCER_WITH_COGNITO;
       gatewayConfig.trustLoadBalancer(lb.proxyCidrs, ingress.loadBalancerOptions!.domainName, withCognito);
       this.monitoringTargets = { loadBalancer: lb.loadBalancer, targetGroup: lb.targetGroup };
+    } else if (ingress.kind === HostIngressKind.CLOUDFRONT) {
+      const options = ingress.cloudFrontOptions!;
+      this.edge = new OpenClawEdge(this, 'Edge', {
+        origin: EdgeOrigin.instance(this.instance, { port: gatewayConfig.port, connections: this.connections }),
+        domainName: options.domainName,
+        certificate: options.certificate,
+        hostedZone: options.hostedZone,
+        firewall: options.firewall,
+        priceClass: options.priceClass,
+        encryptionKey: this.encryptionKey,
+      });
+      // CloudFront's origin interfaces are placed in the instance's subnets.
+      gatewayConfig.trustEdge(this.vpc.selectSubnets({ subnetType }).subnets.map((s) => s.ipv4CidrBlock), options.domainName);
     } else if (publicInstance) {
       const eip = new ec2.CfnEIP(this, 'PublicAddress', { domain: 'vpc' });
       new ec2.CfnEIPAssociation(this, 'PublicAddressAssociation', { allocationId: eip.attrAllocationId, instanceId: this.instance.instanceId });
@@ -442,6 +459,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       alarms: monitoring.alarms.length,
       efs: fileSystem !== undefined,
       cognito: ingress.kind === HostIngressKind.LOAD_BALANCER_WITH_COGNITO,
+      edge: this.edge?.estimatedMonthlyCost,
       auditTrail: this.bedrockAuditTrail?.node.scope === this ? { cloudWatchLogs: this.bedrockAuditTrail.logGroup !== undefined } : undefined,
     });
     new CfnOutput(this, 'InstanceId', { value: this.instance.instanceId, description: 'Reach the gateway: aws ssm start-session --target <id> --document-name AWS-StartPortForwardingSession' });

@@ -1,6 +1,8 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { EdgeFirewallOptions } from '../edge/firewall';
 
 /** The shapes in which an OpenClaw host can be reached. */
 export enum HostIngressKind {
@@ -12,6 +14,8 @@ export enum HostIngressKind {
   LOAD_BALANCER_WITH_COGNITO = 'LOAD_BALANCER_WITH_COGNITO',
   /** The budget tier: the instance itself in a public subnet, TLS on the instance, reachable from listed CIDRs only. */
   PUBLIC_INSTANCE = 'PUBLIC_INSTANCE',
+  /** CloudFront with AWS WAF (`OpenClawEdge`), reaching the private instance through a VPC origin: no public origin at all. */
+  CLOUDFRONT = 'CLOUDFRONT',
 }
 
 /** Options of the regional web application firewall in front of the load balancer. */
@@ -45,6 +49,36 @@ export interface EdgeOriginRestriction {
 
   /** The header's secret value, at least 32 characters: the web ACL blocks every request without exactly this value. */
   readonly originHeaderValue: string;
+}
+
+/** Options for {@link HostIngress.cloudFront}. */
+export interface CloudFrontIngressOptions {
+  /** The DNS name users type, e.g. `openclaw.example.com`: the distribution's alias and OpenClaw's allowed origin. */
+  readonly domainName: string;
+
+  /**
+   * The certificate for `domainName`, in us-east-1.
+   * @default - requested in us-east-1 and validated through `hostedZone`
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * The public hosted zone of `domainName`: the A and AAAA alias records go there, and it validates a new certificate.
+   * @default - no records; `certificate` must then be given
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /**
+   * The edge's web ACL.
+   * @default - rate limit 2000 per 5 minutes per IP, IP reputation, common and known-bad-inputs rule sets
+   */
+  readonly firewall?: EdgeFirewallOptions;
+
+  /**
+   * Edge locations used.
+   * @default cloudfront.PriceClass.PRICE_CLASS_100
+   */
+  readonly priceClass?: cloudfront.PriceClass;
 }
 
 /** Options for {@link HostIngress.loadBalancer}. */
@@ -141,6 +175,15 @@ export class HostIngress {
     return new HostIngress(HostIngressKind.PUBLIC_INSTANCE, undefined, undefined, options);
   }
 
+  /**
+   * CloudFront with AWS WAF in front (`OpenClawEdge`): the instance stays in its private subnet and CloudFront reaches
+   * it through a VPC origin, admitted on the gateway port from CloudFront's origin-facing addresses only. No load
+   * balancer, no public address. OpenClaw keeps its token authentication; its allowed origin is `https://<domainName>`.
+   */
+  public static cloudFront(options: CloudFrontIngressOptions): HostIngress {
+    return new HostIngress(HostIngressKind.CLOUDFRONT, undefined, undefined, undefined, options);
+  }
+
   private constructor(
     /** Which shape this is. */
     public readonly kind: HostIngressKind,
@@ -150,5 +193,7 @@ export class HostIngress {
     public readonly cognitoOptions?: CognitoIngressOptions,
     /** The budget tier options. */
     public readonly publicInstanceOptions?: PublicInstanceIngressOptions,
+    /** The CloudFront options. */
+    public readonly cloudFrontOptions?: CloudFrontIngressOptions,
   ) {}
 }

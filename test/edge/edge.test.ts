@@ -264,7 +264,8 @@ describe('OpenClawEdge bad input fails at synth, naming the prop', () => {
     ['a custom rule without metrics', () => ({
       firewall: { customRules: [{ name: 'Dark', priority: 100, action: { block: {} }, statement: {}, visibilityConfig: { cloudWatchMetricsEnabled: false, sampledRequestsEnabled: true, metricName: 'd' } }] },
     }), /firewall.customRules must be rules with visibilityConfig.cloudWatchMetricsEnabled and sampledRequestsEnabled true.*got 'Dark'/],
-    ['a custom domain without a certificate', () => ({ domainName: 'openclaw.example.com' }), /certificate must be a certificate in us-east-1 for openclaw.example.com when domainName is given/],
+    ['a custom domain without a certificate or a zone to validate one', () => ({ domainName: 'openclaw.example.com' }),
+      /certificate must be a certificate in us-east-1 for openclaw.example.com, or hostedZone to validate a new one, when domainName is given, got 'nothing'/],
     ['a certificate outside us-east-1', (s) => ({ domainName: 'openclaw.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'C', CERT.replace('us-east-1', 'eu-west-1')) }),
       /certificate must be a certificate in us-east-1 \(CloudFront only uses certificates from there\), got 'arn:aws:acm:eu-west-1/],
     ['a hosted zone without a domain name', (s) => ({ hostedZone: route53.HostedZone.fromHostedZoneAttributes(s, 'Z', { hostedZoneId: 'Z1', zoneName: 'example.com' }) }), /domainName must be the record name to create in hostedZone/],
@@ -294,5 +295,17 @@ describe('OpenClawEdge cost estimate', () => {
     const docs = readFileSync(join(__dirname, '..', '..', 'docs', 'edge.md'), 'utf8');
     const stated = /With the defaults: about (\d+) USD a month/.exec(docs);
     expect(Number(stated![1])).toBe(Math.round(synth().edge.estimatedMonthlyCost.totalMonthlyUsd));
+  });
+});
+
+describe('OpenClawEdge certificate request', () => {
+  test('a domain and a zone without a certificate: one is requested in us-east-1 and validated in the zone, whatever the stack region', () => {
+    const { template, config } = synth((s) => ({
+      domainName: 'openclaw.example.com',
+      hostedZone: route53.HostedZone.fromHostedZoneAttributes(s, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' }),
+    }));
+    const [id, request] = resourcesOf(template, 'AWS::CloudFormation::CustomResource').find(([i]) => i.startsWith('EdgeCertificate'))!;
+    expect(request.Properties).toEqual(expect.objectContaining({ DomainName: 'openclaw.example.com', Region: 'us-east-1', HostedZoneId: 'Z0123456789EXAMPLE', CleanupRecords: 'true' }));
+    expect(config.ViewerCertificate.AcmCertificateArn).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
   });
 });
