@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AlbCognitoStack } from './alb-cognito';
 import { BudgetHostStack } from './budget';
+import { CloudFrontHostStack } from './cloudfront';
 import { SingleHostStack } from './single-host';
 
 /** A reference app: the stack class and the id it is deployed under (the same in every language). */
@@ -30,6 +31,13 @@ export const REFERENCE_APPS: ReferenceApp[] = [
     create: (s, id, p) => new AlbCognitoStack(s, id, p),
     pythonFile: 'alb_cognito.py',
     javaClass: 'AlbCognitoStack',
+  },
+  {
+    name: 'cloudfront',
+    stackId: 'OpenClawCloudFrontHost',
+    create: (s, id, p) => new CloudFrontHostStack(s, id, p),
+    pythonFile: 'cloudfront_host.py',
+    javaClass: 'CloudFrontHostStack',
   },
   {
     name: 'budget',

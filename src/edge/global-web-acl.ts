@@ -43,6 +43,7 @@ export class GlobalWebAcl extends Construct {
       description: 'Creates, updates and deletes the edge web ACL and its logging in us-east-1',
       timeout: Duration.minutes(14),
       memorySize: 256,
+      environmentEncryption: props.key,
       logGroup: encryptedLogGroup(this, 'HandlerLogs', props.key, logs.RetentionDays.ONE_YEAR),
     });
     const waf = `arn:${Aws.PARTITION}:wafv2:us-east-1`;
@@ -73,6 +74,7 @@ export class GlobalWebAcl extends Construct {
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: handler,
+      providerFunctionEnvEncryption: props.key,
       logGroup: encryptedLogGroup(this, 'ProviderLogs', props.key, logs.RetentionDays.ONE_YEAR),
     });
     const resource = new CustomResource(this, 'Resource', {
