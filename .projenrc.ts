@@ -60,6 +60,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The edge's us-east-1 handler: the Lambda runtime provides the SDK clients; these are for types and tests.
     '@aws-sdk/client-wafv2@3.1141.0',
     '@aws-sdk/client-cloudwatch-logs@3.1169.0',
+    '@aws-sdk/client-cloudwatch@3.1162.0',
+    '@aws-sdk/client-eventbridge@3.1169.0',
     'aws-sdk-client-mock@4.1.0',
   ],
 

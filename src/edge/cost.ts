@@ -17,6 +17,7 @@ export function estimateEdgeCost(firewall: EdgeFirewallOptions, ownKey: boolean)
     },
     { item: 'WAF logs (CloudWatch Logs, us-east-1)', monthlyUsd: 1 * p.logsIngestPerGb + 6 * p.logsStorePerGbMonth, assumption: '1 GB of WAF logs a month, a year kept' },
     { item: 'S3 (access logs)', monthlyUsd: 1 * p.s3StandardPerGbMonth, assumption: '1 GB' },
+    { item: 'CloudWatch alarms (2, us-east-1)', monthlyUsd: 2 * p.alarmPerMonth, assumption: 'blocked requests and 5xx rate' },
   ];
   if (firewall.botControl) {
     items.push({ item: 'WAF Bot Control (common)', monthlyUsd: p.botControlPerMonth + requestsMillions * p.botControlRequestsPerMillion, assumption: 'subscription and 1 million requests inspected' });

@@ -5,16 +5,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { EdgeAlarms } from './alarms';
 import { estimateEdgeCost } from './cost';
 import { EdgeFirewallOptions } from './firewall';
 import { GlobalWebAcl } from './global-web-acl';
 import { EdgeOrigin } from './origin';
 import { originFacingPrefixListId } from './prefix-list';
 import { CostEstimate } from '../core/cost-estimate';
-import { resolveKey } from '../core/encryption';
+import { allowCloudWatchAlarms, resolveKey } from '../core/encryption';
 import { acknowledge } from '../core/nag';
-import { invalidProp } from '../core/validation';
+import { checkEmails, checkIntegerRange, invalidProp } from '../core/validation';
 
 /** Props of {@link OpenClawEdge}. */
 export interface OpenClawEdgeProps {
@@ -53,6 +56,30 @@ export interface OpenClawEdgeProps {
   readonly priceClass?: cloudfront.PriceClass;
 
   /**
+   * The topic that receives the edge's alarms (blocked-request spikes, 5xx rate).
+   * @default - a topic encrypted with the key
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * E-mail addresses subscribed to the alarm topic.
+   * @default - none
+   */
+  readonly alarmEmails?: string[];
+
+  /**
+   * Requests the web ACL blocks within 5 minutes that raise the `BlockedRequests` alarm.
+   * @default 500
+   */
+  readonly blockedRequestsAlarmThreshold?: number;
+
+  /**
+   * Percentage of 5xx responses over 15 minutes that raises the `5xxErrorRate` alarm.
+   * @default 5
+   */
+  readonly errorRateAlarmPercent?: number;
+
+  /**
    * The key that encrypts the edge's log groups in the stack's region.
    * @default - a customer-managed key with rotation, retained on delete
    */
@@ -82,6 +109,10 @@ export class OpenClawEdge extends Construct {
   public readonly accessLogsBucket: s3.IBucket;
   /** The key that encrypts the edge's log groups. */
   public readonly encryptionKey: kms.IKey;
+  /** The topic of the edge's alarms. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The ARNs of the edge's alarms, in us-east-1. */
+  public readonly alarmArns: string[];
   /** The estimated monthly cost of the edge at list prices (1 million requests and 10 GB a month assumed). */
   public readonly estimatedMonthlyCost: CostEstimate;
 
@@ -123,6 +154,25 @@ export class OpenClawEdge extends Construct {
     });
     this.distributionDomainName = this.distribution.distributionDomainName;
     this.url = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
+
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      allowCloudWatchAlarms(this.encryptionKey);
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true });
+    }
+    for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    const alarms = new EdgeAlarms(this, 'Alarms', {
+      serviceToken: webAcl.serviceToken,
+      handlerRole: webAcl.handlerRole,
+      handlerPolicy: webAcl.handlerPolicy,
+      webAclMetricName: webAcl.webAclName,
+      distributionId: this.distribution.distributionId,
+      topic: this.alarmTopic,
+      blockedRequestsThreshold: props.blockedRequestsAlarmThreshold ?? 500,
+      errorRatePercent: props.errorRateAlarmPercent ?? 5,
+    });
+    this.alarmArns = alarms.alarmArns;
     this.estimatedMonthlyCost = estimateEdgeCost(props.firewall ?? {}, !props.encryptionKey);
 
     if (props.hostedZone && props.domainName) {
@@ -206,6 +256,9 @@ function cloudFrontLogBucket(scope: Construct): s3.Bucket {
 }
 
 function validateDomain(scope: Construct, props: OpenClawEdgeProps): void {
+  checkEmails(scope, 'alarmEmails', props.alarmEmails);
+  checkIntegerRange(scope, 'blockedRequestsAlarmThreshold', props.blockedRequestsAlarmThreshold, 1, 1_000_000_000);
+  checkIntegerRange(scope, 'errorRateAlarmPercent', props.errorRateAlarmPercent, 1, 100);
   const domain = props.domainName;
   if (domain !== undefined && !Token.isUnresolved(domain) && !DOMAIN.test(domain)) {
     invalidProp(scope, 'domainName', domain, 'a lower-case DNS name such as openclaw.example.com');

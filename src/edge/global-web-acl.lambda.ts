@@ -1,6 +1,8 @@
 /**
- * Custom resource handler (behind the aws-cdk-lib Provider framework) that owns a CLOUDFRONT-scope AWS WAF web ACL
- * and its logging in us-east-1, whatever region the stack is in. Create, update and delete are all handled:
+ * Custom resource handler (behind the aws-cdk-lib Provider framework) for what an edge needs in us-east-1, whatever
+ * region the stack is in: the CLOUDFRONT-scope AWS WAF web ACL with its logging (Custom::OpenClawEdgeWebAcl), and
+ * the alarms on CloudFront's and WAF's metrics, which exist only there (Custom::OpenClawEdgeAlarms, see
+ * edgeAlarms below). For the web ACL, create, update and delete are all handled:
  * - create: CreateWebACL, then the log group and PutLoggingConfiguration (if anything after CreateWebACL fails,
  *   the new web ACL is deleted again before the error is reported, so a failed create leaves nothing behind);
  * - update: a new name means a new web ACL (CloudFormation deletes the old one); otherwise UpdateWebACL with a
@@ -8,7 +10,9 @@
  * - delete: logging off, then DeleteWebACL, waiting while CloudFront still holds the web ACL; a web ACL that is
  *   already gone counts as deleted. The log group is kept: it is the record of what the firewall did.
  */
+import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateWebACLCommand,
   DeleteLoggingConfigurationCommand,
@@ -37,9 +41,30 @@ export interface WebAclProperties {
 
 export interface WebAclEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceType?: string;
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties: WebAclProperties & { ServiceToken?: string };
   readonly OldResourceProperties?: WebAclProperties;
+}
+
+export interface AlarmsProperties {
+  /** The alarms, as PutMetricAlarm inputs without actions, as JSON. */
+  readonly AlarmsJson: string;
+  /** arn:<partition>:cloudwatch:us-east-1:<account>:alarm: */
+  readonly AlarmArnPrefix: string;
+  /** The us-east-1 rule that forwards the alarms' state changes to the stack region's default event bus. */
+  readonly ForwardRuleName: string;
+  readonly TargetRegion: string;
+  readonly TargetEventBusArn: string;
+  readonly ForwardRoleArn: string;
+}
+
+export interface AlarmsEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceType: 'Custom::OpenClawEdgeAlarms';
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: AlarmsProperties;
+  readonly OldResourceProperties?: AlarmsProperties;
 }
 
 export interface WebAclResponse {
@@ -51,6 +76,8 @@ export interface WebAclResponse {
 export const deps = {
   waf: new WAFV2Client({ region: WAF_REGION }),
   logs: new CloudWatchLogsClient({ region: WAF_REGION }),
+  cloudwatch: new CloudWatchClient({ region: WAF_REGION }),
+  events: new EventBridgeClient({ region: WAF_REGION }),
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   /** How long a delete waits for CloudFront to let go of the web ACL. */
   associatedWaitMs: 10 * 60 * 1000,
@@ -58,7 +85,12 @@ export const deps = {
 
 const SCOPE = 'CLOUDFRONT';
 
-export async function handler(event: WebAclEvent): Promise<WebAclResponse> {
+export async function handler(event: WebAclEvent | AlarmsEvent): Promise<WebAclResponse> {
+  if (event.ResourceType === 'Custom::OpenClawEdgeAlarms') return edgeAlarms(event as AlarmsEvent);
+  return webAcl(event as WebAclEvent);
+}
+
+async function webAcl(event: WebAclEvent): Promise<WebAclResponse> {
   const props = event.ResourceProperties;
   switch (event.RequestType) {
     case 'Create':
@@ -199,5 +231,63 @@ async function ignoreMissing(call: Promise<unknown>): Promise<void> {
     await call;
   } catch (error) {
     if (errorName(error) !== 'WAFNonexistentItemException') throw error;
+  }
+}
+
+/**
+ * The edge's alarms in us-east-1 (where CloudFront's and WAF's metrics are), without actions of their own, and a
+ * us-east-1 rule that forwards their state changes to the default event bus of the stack's region, where a rule
+ * of the stack notifies the alarm topic. In us-east-1 itself nothing needs forwarding. Delete removes the rule's
+ * target, the rule and the alarms; update also removes alarms that are no longer defined.
+ */
+async function edgeAlarms(event: AlarmsEvent): Promise<WebAclResponse> {
+  const props = event.ResourceProperties;
+  const physicalId = props.ForwardRuleName;
+  if (event.RequestType === 'Delete') {
+    await removeForwarding(event.PhysicalResourceId ?? physicalId);
+    const names = alarmsOf(props).map((a) => a.AlarmName!);
+    if (names.length > 0) await deps.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: names }));
+    return { PhysicalResourceId: event.PhysicalResourceId ?? physicalId };
+  }
+  const alarms = alarmsOf(props);
+  for (const alarm of alarms) await deps.cloudwatch.send(new PutMetricAlarmCommand(alarm));
+  if (event.RequestType === 'Update' && event.OldResourceProperties) {
+    const current = new Set(alarms.map((a) => a.AlarmName));
+    const gone = alarmsOf(event.OldResourceProperties).map((a) => a.AlarmName!).filter((n) => !current.has(n));
+    if (gone.length > 0) await deps.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: gone }));
+    if (event.OldResourceProperties.ForwardRuleName !== props.ForwardRuleName) await removeForwarding(event.OldResourceProperties.ForwardRuleName);
+  }
+  const alarmArns = alarms.map((a) => `${props.AlarmArnPrefix}${a.AlarmName}`);
+  if (props.TargetRegion !== WAF_REGION) {
+    await deps.events.send(new PutRuleCommand({
+      Name: props.ForwardRuleName,
+      Description: 'Forwards the OpenClaw edge alarms to the stack region',
+      EventPattern: JSON.stringify({ 'source': ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], 'resources': alarmArns }),
+      State: 'ENABLED',
+    }));
+    await deps.events.send(new PutTargetsCommand({
+      Rule: props.ForwardRuleName,
+      Targets: [{ Id: 'StackRegion', Arn: props.TargetEventBusArn, RoleArn: props.ForwardRoleArn }],
+    }));
+  } else {
+    await removeForwarding(props.ForwardRuleName);
+  }
+  return { PhysicalResourceId: physicalId, Data: { AlarmArns: alarmArns.join(',') } };
+}
+
+function alarmsOf(props: AlarmsProperties): PutMetricAlarmCommandInput[] {
+  return JSON.parse(props.AlarmsJson);
+}
+
+async function removeForwarding(ruleName: string): Promise<void> {
+  for (const call of [
+    () => deps.events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ['StackRegion'] })),
+    () => deps.events.send(new DeleteRuleCommand({ Name: ruleName })),
+  ]) {
+    try {
+      await call();
+    } catch (error) {
+      if (errorName(error) !== 'ResourceNotFoundException') throw error;
+    }
   }
 }

@@ -30,6 +30,11 @@ export class GlobalWebAcl extends Construct {
   public readonly logGroupName: string;
   /** The rules as sent to WAF (for tests and docs). */
   public readonly rules: any[];
+  /** The provider of the us-east-1 handler, shared with the edge alarms. */
+  public readonly serviceToken: string;
+  /** The handler's role and its policy, which the edge alarms extend. */
+  public readonly handlerRole: iam.IRole;
+  public readonly handlerPolicy: Construct;
 
   constructor(scope: Construct, id: string, props: GlobalWebAclProps) {
     super(scope, id);
@@ -91,6 +96,9 @@ export class GlobalWebAcl extends Construct {
       },
     });
     this.webAclArn = resource.getAttString('Arn');
+    this.serviceToken = provider.serviceToken;
+    this.handlerRole = handler.role!;
+    this.handlerPolicy = handler.role!.node.findChild('DefaultPolicy');
     acknowledgeHandler(handler, provider);
   }
 }

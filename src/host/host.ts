@@ -375,18 +375,9 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       gatewayConfig.trustLoadBalancer(lb.proxyCidrs, ingress.loadBalancerOptions!.domainName, withCognito);
       this.monitoringTargets = { loadBalancer: lb.loadBalancer, targetGroup: lb.targetGroup };
     } else if (ingress.kind === HostIngressKind.CLOUDFRONT) {
-      const options = ingress.cloudFrontOptions!;
-      this.edge = new OpenClawEdge(this, 'Edge', {
-        origin: EdgeOrigin.instance(this.instance, { port: gatewayConfig.port, connections: this.connections }),
-        domainName: options.domainName,
-        certificate: options.certificate,
-        hostedZone: options.hostedZone,
-        firewall: options.firewall,
-        priceClass: options.priceClass,
-        encryptionKey: this.encryptionKey,
-      });
-      // CloudFront's origin interfaces are placed in the instance's subnets.
-      gatewayConfig.trustEdge(this.vpc.selectSubnets({ subnetType }).subnets.map((s) => s.ipv4CidrBlock), options.domainName);
+      // CloudFront's origin interfaces are placed in the instance's subnets. The edge itself is created below,
+      // once the alarm topic exists.
+      gatewayConfig.trustEdge(this.vpc.selectSubnets({ subnetType }).subnets.map((s) => s.ipv4CidrBlock), ingress.cloudFrontOptions!.domainName);
     } else if (publicInstance) {
       const eip = new ec2.CfnEIP(this, 'PublicAddress', { domain: 'vpc' });
       new ec2.CfnEIPAssociation(this, 'PublicAddressAssociation', { allocationId: eip.attrAllocationId, instanceId: this.instance.instanceId });
@@ -440,6 +431,19 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       ...this.monitoringTargets,
     });
     this.alarmTopic = monitoring.topic;
+    if (ingress.kind === HostIngressKind.CLOUDFRONT) {
+      const options = ingress.cloudFrontOptions!;
+      this.edge = new OpenClawEdge(this, 'Edge', {
+        origin: EdgeOrigin.instance(this.instance, { port: gatewayConfig.port, connections: this.connections }),
+        domainName: options.domainName,
+        certificate: options.certificate,
+        hostedZone: options.hostedZone,
+        firewall: options.firewall,
+        priceClass: options.priceClass,
+        encryptionKey: this.encryptionKey,
+        alarmTopic: this.alarmTopic,
+      });
+    }
     if (props.accountTrail) access.addAccountTrail(accessLogs);
     this.bedrockAuditTrail = props.bedrockAudit?._bind(this, { key: this.encryptionKey, role: this.role, alarmTopic: this.alarmTopic });
 

@@ -282,7 +282,7 @@ describe('OpenClawEdge cost estimate', () => {
   test('distribution, web ACL with its rules and requests, logs and the key; Bot Control adds its subscription', () => {
     const plain = synth().edge.estimatedMonthlyCost;
     expect(plain.items.map((i) => i.item).sort()).toEqual([
-      'CloudFront HTTPS requests', 'CloudFront data out', 'KMS key', 'S3 (access logs)', 'WAF logs (CloudWatch Logs, us-east-1)', 'WAF web ACL (4 rules)',
+      'CloudFront HTTPS requests', 'CloudFront data out', 'CloudWatch alarms (2, us-east-1)', 'KMS key', 'S3 (access logs)', 'WAF logs (CloudWatch Logs, us-east-1)', 'WAF web ACL (4 rules)',
     ]);
     expect(plain.items.find((i) => i.item === 'WAF web ACL (4 rules)')!.monthlyUsd).toBeCloseTo(5 + 4 + 0.6, 2);
     expect(plain.totalMonthlyUsd).toBeCloseTo(plain.items.reduce((sum, i) => sum + i.monthlyUsd, 0), 2);
@@ -307,5 +307,88 @@ describe('OpenClawEdge certificate request', () => {
     const [id, request] = resourcesOf(template, 'AWS::CloudFormation::CustomResource').find(([i]) => i.startsWith('EdgeCertificate'))!;
     expect(request.Properties).toEqual(expect.objectContaining({ DomainName: 'openclaw.example.com', Region: 'us-east-1', HostedZoneId: 'Z0123456789EXAMPLE', CleanupRecords: 'true' }));
     expect(config.ViewerCertificate.AcmCertificateArn).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+});
+
+describe('OpenClawEdge alarms', () => {
+  const alarmsOf = (template: Template) => {
+    const [, resource] = resourcesOf(template, 'Custom::OpenClawEdgeAlarms')[0];
+    // The distribution id is a token: the JSON is a Fn::Join whose references are shown as <Ref:...>.
+    const json = resource.Properties.AlarmsJson;
+    const text = typeof json === 'string' ? json
+      : json['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `<${Object.keys(p)[0]}:${JSON.stringify(Object.values(p)[0]).replace(/"/g, '')}>`)).join('');
+    return { props: resource.Properties, alarms: JSON.parse(text) };
+  };
+
+  test('blocked-request spikes (WAF) and the 5xx rate (CloudFront) alarm on their us-east-1 metrics', () => {
+    const { template, acl } = synth();
+    const { alarms } = alarmsOf(template);
+    expect(alarms).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/WAFV2',
+        MetricName: 'BlockedRequests',
+        Dimensions: [{ Name: 'WebACL', Value: acl.MetricName }, { Name: 'Rule', Value: 'ALL' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 500,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+      expect.objectContaining({
+        Namespace: 'AWS/CloudFront',
+        MetricName: '5xxErrorRate',
+        Statistic: 'Average',
+        Period: 300,
+        EvaluationPeriods: 3,
+        Threshold: 5,
+        Dimensions: [{ Name: 'DistributionId', Value: expect.stringMatching(/^<Ref:EdgeDistribution[0-9A-F]{8}>$/) }, { Name: 'Region', Value: 'Global' }],
+      }),
+    ]);
+  });
+
+  test('their state changes are forwarded from us-east-1 to the stack region and reach the alarm topic, encrypted with the key', () => {
+    const { template, stack, edge } = synth(() => ({ alarmEmails: ['ops@example.com'] }));
+    const { props } = alarmsOf(template);
+    expect(props.TargetRegion).toEqual({ Ref: 'AWS::Region' });
+    expect(JSON.stringify(props.TargetEventBusArn)).toContain(':event-bus/default');
+    const [, role] = resourcesOf(template, 'AWS::IAM::Role').find(([id]) => id.includes('AlarmsForwardRole'))!;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+    const [, rolePolicy] = resourcesOf(template, 'AWS::IAM::Policy').find(([id]) => id.includes('AlarmsForwardRole'))!;
+    expect(rolePolicy.Properties.PolicyDocument.Statement).toEqual([expect.objectContaining({ Action: 'events:PutEvents' })]);
+    const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(([id]) => id.includes('AlarmsNotifyRule'))!;
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], 'resources': stack.resolve(edge.alarmArns),
+    });
+    expect(rule.Properties.Targets[0].Arn).toEqual(stack.resolve(edge.alarmTopic.topicArn));
+    const [, topic] = resourcesOf(template, 'AWS::SNS::Topic')[0];
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EdgeKey/), 'Arn'] });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  test('the handler may manage only these alarms and this forwarding rule, and pass only the forwarding role to EventBridge', () => {
+    const { template } = synth();
+    const { props } = alarmsOf(template);
+    const [, policy] = resourcesOf(template, 'AWS::IAM::Policy').find(([id]) => id.startsWith('EdgeWebAclHandlerServiceRoleDefaultPolicy'))!;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const alarms = statements.find((s: any) => (s.Action as string[]).includes?.('cloudwatch:PutMetricAlarm'));
+    expect(JSON.stringify(alarms.Resource)).toMatch(/:cloudwatch:us-east-1:.*:alarm:Test-Edge-Alarms-[0-9A-F]{8}-\*/);
+    const rules = statements.find((s: any) => (s.Action as string[]).includes?.('events:PutRule'));
+    expect(JSON.stringify(rules.Resource)).toContain(':events:us-east-1:');
+    expect(JSON.stringify(rules.Resource)).toContain(`:rule/${props.ForwardRuleName}`);
+    expect(props.ForwardRuleName.length).toBeLessThanOrEqual(64);
+    const pass = statements.find((s: any) => s.Action === 'iam:PassRole');
+    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } });
+  });
+
+  test('thresholds are props', () => {
+    const { template } = synth(() => ({ blockedRequestsAlarmThreshold: 50, errorRateAlarmPercent: 2 }));
+    expect(alarmsOf(template).alarms.map((a: any) => a.Threshold)).toEqual([50, 2]);
+  });
+
+  test.each<[string, Partial<OpenClawEdgeProps>, RegExp]>([
+    ['a blocked-requests threshold of zero', { blockedRequestsAlarmThreshold: 0 }, /blockedRequestsAlarmThreshold must be an integer from 1 to 1000000000, got 0/],
+    ['an error rate above 100 percent', { errorRateAlarmPercent: 150 }, /errorRateAlarmPercent must be an integer from 1 to 100, got 150/],
+    ['an alarm address that is not one', { alarmEmails: ['ops'] }, /alarmEmails must be e-mail addresses such as ops@example.com, got 'ops'/],
+  ])('bad input: %s', (_name, props, message) => {
+    expect(() => synth(() => props)).toThrow(message);
   });
 });

@@ -1,10 +1,12 @@
+import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateWebACLCommand, DeleteLoggingConfigurationCommand, DeleteWebACLCommand, GetWebACLCommand,
   PutLoggingConfigurationCommand, UpdateWebACLCommand, WAFV2Client,
 } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { WebAclProperties, deps, handler } from '../../src/edge/global-web-acl.lambda';
+import { AlarmsEvent, AlarmsProperties, WebAclProperties, deps, handler } from '../../src/edge/global-web-acl.lambda';
 
 const waf = mockClient(WAFV2Client);
 const logs = mockClient(CloudWatchLogsClient);
@@ -118,5 +120,83 @@ describe('the us-east-1 web ACL handler', () => {
   test('delete after a create that failed before any web ACL existed does nothing', async () => {
     await handler({ RequestType: 'Delete', PhysicalResourceId: 'failed-create', ResourceProperties: props() });
     expect(waf.calls()).toHaveLength(0);
+  });
+});
+
+describe('the us-east-1 edge alarms handler', () => {
+  const cw = mockClient(CloudWatchClient);
+  const eb = mockClient(EventBridgeClient);
+  const alarm = (name: string) => ({
+    AlarmName: name,
+    AlarmDescription: 'd',
+    Namespace: 'AWS/WAFV2',
+    MetricName: 'BlockedRequests',
+    Dimensions: [{ Name: 'WebACL', Value: 'edge-acl' }, { Name: 'Rule', Value: 'ALL' }],
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: 500,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+  const alarmProps = (over: Partial<AlarmsProperties> = {}): AlarmsProperties => ({
+    AlarmsJson: JSON.stringify([alarm('edge-BlockedRequests'), alarm('edge-5xxErrorRate')]),
+    AlarmArnPrefix: 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:',
+    ForwardRuleName: 'edge-forward',
+    TargetRegion: 'eu-west-1',
+    TargetEventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/default',
+    ForwardRoleArn: 'arn:aws:iam::111122223333:role/forward',
+    ...over,
+  });
+  const event = (RequestType: 'Create' | 'Update' | 'Delete', over: Partial<AlarmsProperties> = {}, old?: AlarmsProperties): AlarmsEvent => ({
+    RequestType,
+    ResourceType: 'Custom::OpenClawEdgeAlarms',
+    PhysicalResourceId: RequestType === 'Create' ? undefined : 'edge-forward',
+    ResourceProperties: alarmProps(over),
+    OldResourceProperties: old,
+  });
+
+  beforeEach(() => {
+    cw.reset();
+    eb.reset();
+  });
+
+  test('create: the alarms without actions, and a rule forwarding their state changes to the stack region\'s default bus', async () => {
+    const result = await handler(event('Create'));
+    expect(cw.commandCalls(PutMetricAlarmCommand).map((c) => c.args[0].input.AlarmName)).toEqual(['edge-BlockedRequests', 'edge-5xxErrorRate']);
+    for (const c of cw.commandCalls(PutMetricAlarmCommand)) expect(c.args[0].input.AlarmActions).toBeUndefined();
+    const rule = eb.commandCalls(PutRuleCommand)[0].args[0].input;
+    expect(JSON.parse(rule.EventPattern!)).toEqual({
+      'source': ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      'resources': ['arn:aws:cloudwatch:us-east-1:111122223333:alarm:edge-BlockedRequests', 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:edge-5xxErrorRate'],
+    });
+    expect(eb.commandCalls(PutTargetsCommand)[0].args[0].input).toEqual({
+      Rule: 'edge-forward',
+      Targets: [{ Id: 'StackRegion', Arn: 'arn:aws:events:eu-west-1:111122223333:event-bus/default', RoleArn: 'arn:aws:iam::111122223333:role/forward' }],
+    });
+    expect(result).toEqual({ PhysicalResourceId: 'edge-forward', Data: { AlarmArns: expect.stringContaining('edge-5xxErrorRate') } });
+    expect(waf.calls()).toHaveLength(0);
+  });
+
+  test('a stack in us-east-1 needs no forwarding: the state changes are on its default bus already', async () => {
+    eb.on(RemoveTargetsCommand).rejects(named('ResourceNotFoundException'));
+    eb.on(DeleteRuleCommand).rejects(named('ResourceNotFoundException'));
+    await handler(event('Create', { TargetRegion: 'us-east-1', TargetEventBusArn: 'arn:aws:events:us-east-1:111122223333:event-bus/default' }));
+    expect(cw.commandCalls(PutMetricAlarmCommand)).toHaveLength(2);
+    expect(eb.commandCalls(PutRuleCommand)).toHaveLength(0);
+  });
+
+  test('update: alarms no longer defined are deleted', async () => {
+    await handler(event('Update', { AlarmsJson: JSON.stringify([alarm('edge-BlockedRequests')]) }, alarmProps()));
+    expect(cw.commandCalls(DeleteAlarmsCommand)[0].args[0].input).toEqual({ AlarmNames: ['edge-5xxErrorRate'] });
+  });
+
+  test('delete: the rule\'s target, the rule, then the alarms; a rule already gone is fine', async () => {
+    eb.on(RemoveTargetsCommand).rejects(named('ResourceNotFoundException'));
+    const result = await handler(event('Delete'));
+    expect(eb.commandCalls(DeleteRuleCommand)[0].args[0].input).toEqual({ Name: 'edge-forward' });
+    expect(cw.commandCalls(DeleteAlarmsCommand)[0].args[0].input).toEqual({ AlarmNames: ['edge-BlockedRequests', 'edge-5xxErrorRate'] });
+    expect(result).toEqual({ PhysicalResourceId: 'edge-forward' });
   });
 });
