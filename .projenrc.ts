@@ -62,6 +62,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudwatch-logs@3.1169.0',
     '@aws-sdk/client-cloudwatch@3.1162.0',
     '@aws-sdk/client-eventbridge@3.1169.0',
+    '@aws-sdk/client-secrets-manager@3.1162.0',
+    '@aws-sdk/client-cloudfront@3.1162.0',
     'aws-sdk-client-mock@4.1.0',
   ],
 

@@ -3,7 +3,7 @@ import { PRICE_TABLE } from '../core/cost';
 import { CostEstimate, CostLineItem } from '../core/cost-estimate';
 
 /** The monthly list-price estimate of one edge: distribution, web ACL and its rules, logs. @internal */
-export function estimateEdgeCost(firewall: EdgeFirewallOptions, ownKey: boolean): CostEstimate {
+export function estimateEdgeCost(firewall: EdgeFirewallOptions, ownKey: boolean, secrets: number = 0): CostEstimate {
   const p = PRICE_TABLE;
   const requestsMillions = 1;
   const ruleCount = 4 + (firewall.allowedCountries?.length || firewall.blockedCountries?.length ? 1 : 0) + (firewall.customRules?.length ?? 0);
@@ -22,6 +22,7 @@ export function estimateEdgeCost(firewall: EdgeFirewallOptions, ownKey: boolean)
   if (firewall.botControl) {
     items.push({ item: 'WAF Bot Control (common)', monthlyUsd: p.botControlPerMonth + requestsMillions * p.botControlRequestsPerMillion, assumption: 'subscription and 1 million requests inspected' });
   }
+  if (secrets > 0) items.push({ item: 'Secrets Manager (origin header)', monthlyUsd: secrets * p.secretPerMonth, assumption: 'the rotated secret header; rotation calls negligible' });
   if (ownKey) items.push({ item: 'KMS key', monthlyUsd: p.kmsKeyPerMonth, assumption: 'one customer-managed key' });
   return CostEstimate.of(items);
 }

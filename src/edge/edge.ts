@@ -126,14 +126,14 @@ export class OpenClawEdge extends Construct {
     this.webAclLogGroupName = webAcl.logGroupName;
 
     this.accessLogsBucket = cloudFrontLogBucket(this);
-    const origin = props.origin._bind(this, { originFacingPrefixListId: () => originFacingPrefixListId(this) });
+    const bound = props.origin._bind(this, { originFacingPrefixListId: () => originFacingPrefixListId(this), key: this.encryptionKey });
 
     const certificate = props.certificate
       ?? (props.domainName && props.hostedZone ? this.requestCertificate(props.domainName, props.hostedZone) : undefined);
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'OpenClaw gateway',
       defaultBehavior: {
-        origin,
+        origin: bound.origin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
@@ -154,6 +154,7 @@ export class OpenClawEdge extends Construct {
     });
     this.distributionDomainName = this.distribution.distributionDomainName;
     this.url = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
+    bound.connect?.(this.distribution, this.url);
 
     if (props.alarmTopic) {
       this.alarmTopic = props.alarmTopic;
@@ -173,7 +174,7 @@ export class OpenClawEdge extends Construct {
       errorRatePercent: props.errorRateAlarmPercent ?? 5,
     });
     this.alarmArns = alarms.alarmArns;
-    this.estimatedMonthlyCost = estimateEdgeCost(props.firewall ?? {}, !props.encryptionKey);
+    this.estimatedMonthlyCost = estimateEdgeCost(props.firewall ?? {}, !props.encryptionKey, bound.secrets ?? 0);
 
     if (props.hostedZone && props.domainName) {
       const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));

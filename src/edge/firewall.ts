@@ -43,6 +43,13 @@ export interface EdgeFirewallOptions {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The ARN of a KMS key in us-east-1 that encrypts the WAF log group; its key policy must let CloudWatch Logs of
+   * us-east-1 (`logs.us-east-1.amazonaws.com`) use it. A stack outside us-east-1 cannot create that key itself.
+   * @default - CloudWatch Logs' own encryption at rest
+   */
+  readonly logEncryptionKeyArn?: string;
 }
 
 /** The priorities below this one are the library's. */
@@ -100,6 +107,10 @@ export function renderEdgeRules(scope: IConstruct, metricPrefix: string, options
 function validateFirewall(scope: IConstruct, options: EdgeFirewallOptions): void {
   checkIntegerRange(scope, 'firewall.rateLimitPer5Minutes', options.rateLimitPer5Minutes, 10, 2_000_000_000);
   checkLogRetention(scope, 'firewall.logRetention', options.logRetention);
+  const keyArn = options.logEncryptionKeyArn;
+  if (keyArn !== undefined && !Token.isUnresolved(keyArn) && !/^arn:aws[a-z-]*:kms:us-east-1:\d{12}:key\/[0-9a-f-]{36}$/.test(keyArn)) {
+    invalidProp(scope, 'firewall.logEncryptionKeyArn', keyArn, 'the ARN of a KMS key in us-east-1 (arn:aws:kms:us-east-1:<account>:key/<id>), where the WAF log group is');
+  }
   for (const prop of ['allowedCountries', 'blockedCountries'] as const) {
     for (const code of options[prop] ?? []) {
       if (!Token.isUnresolved(code) && !COUNTRY.test(code)) {

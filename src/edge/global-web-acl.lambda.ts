@@ -11,7 +11,7 @@
  *   already gone counts as deleted. The log group is kept: it is the record of what the firewall did.
  */
 import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { AssociateKmsKeyCommand, CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateWebACLCommand,
@@ -37,6 +37,8 @@ export interface WebAclProperties {
   readonly LogRetentionDays?: string;
   /** Headers whose values never reach the logs. */
   readonly RedactedHeaders?: string[];
+  /** A us-east-1 KMS key for the log group. */
+  readonly LogKmsKeyArn?: string;
 }
 
 export interface WebAclEvent {
@@ -168,9 +170,10 @@ async function reconcileLogging(arn: string, props: WebAclProperties, old: WebAc
     return;
   }
   try {
-    await deps.logs.send(new CreateLogGroupCommand({ logGroupName: props.LogGroupName }));
+    await deps.logs.send(new CreateLogGroupCommand({ logGroupName: props.LogGroupName, kmsKeyId: props.LogKmsKeyArn }));
   } catch (error) {
     if (errorName(error) !== 'ResourceAlreadyExistsException') throw error;
+    if (props.LogKmsKeyArn) await deps.logs.send(new AssociateKmsKeyCommand({ logGroupName: props.LogGroupName, kmsKeyId: props.LogKmsKeyArn }));
   }
   if (props.LogRetentionDays) {
     await deps.logs.send(new PutRetentionPolicyCommand({ logGroupName: props.LogGroupName, retentionInDays: Number(props.LogRetentionDays) }));

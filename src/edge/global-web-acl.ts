@@ -67,7 +67,7 @@ export class GlobalWebAcl extends Construct {
       ],
     }));
     handler.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+      actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:AssociateKmsKey'],
       resources: [`arn:${Aws.PARTITION}:logs:us-east-1:${Aws.ACCOUNT_ID}:log-group:${this.logGroupName}`, `arn:${Aws.PARTITION}:logs:us-east-1:${Aws.ACCOUNT_ID}:log-group:${this.logGroupName}:*`],
     }));
     handler.addToRolePolicy(new iam.PolicyStatement({
@@ -93,6 +93,7 @@ export class GlobalWebAcl extends Construct {
         LogGroupName: this.logGroupName,
         LogRetentionDays: String(props.firewall.logRetention ?? logs.RetentionDays.ONE_YEAR),
         RedactedHeaders: REDACTED_HEADERS,
+        LogKmsKeyArn: props.firewall.logEncryptionKeyArn,
       },
     });
     this.webAclArn = resource.getAttString('Arn');

@@ -3,8 +3,13 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { HOST_ORIGIN_ID, rotateOriginHeader } from './origin-header';
 import { invalidProp } from '../core/validation';
+import type { SecureOpenClawHost } from '../host/host';
+import { HostIngressKind } from '../host/ingress';
 
 /** Timeouts of CloudFront's connection to the origin. */
 export interface EdgeOriginTimeouts {
@@ -50,9 +55,35 @@ export interface LoadBalancerEdgeOriginOptions extends EdgeOriginTimeouts {
 export interface EdgeOriginBinding {
   /** The id of the CloudFront origin-facing managed prefix list in the stack's region (resolved at deploy time). */
   readonly originFacingPrefixListId: () => string;
+  /** The key of the edge (secrets, function environments, log groups). */
+  readonly key: kms.IKey;
 }
 
-/** Where `OpenClawEdge` sends requests. Every kind is a CloudFront VPC origin: the origin has no public address. */
+/** A bound origin, and what to do once the distribution exists. @internal */
+export interface EdgeOriginConfig {
+  readonly origin: cloudfront.IOrigin;
+  readonly connect?: (distribution: cloudfront.Distribution, url: string) => void;
+  /** Secrets the origin keeps (for the cost estimate). */
+  readonly secrets?: number;
+}
+
+/** The load balancer of a `SecureOpenClawHost` as the edge's origin. */
+export interface HostLoadBalancerEdgeOriginOptions extends EdgeOriginTimeouts {
+  /**
+   * How often the secret origin header is rotated (the web ACL accepts the old and the new value while CloudFront
+   * switches over, so no request is dropped).
+   * @default Duration.days(30)
+   */
+  readonly headerRotation?: Duration;
+}
+
+/** The header CloudFront adds to every request to an internet-facing origin. */
+export const ORIGIN_HEADER = 'x-openclaw-origin-verify';
+
+/**
+ * Where `OpenClawEdge` sends requests. `instance` and `loadBalancer` are CloudFront VPC origins (the origin has no
+ * public address); `hostLoadBalancer` is the internet-facing load balancer of a host, locked to the edge.
+ */
 export abstract class EdgeOrigin {
   /**
    * An instance in a private subnet, over HTTP on `port` inside the VPC (CloudFront's VPC origin connects from
@@ -60,16 +91,18 @@ export abstract class EdgeOrigin {
    */
   public static instance(instance: ec2.IInstance, options: InstanceEdgeOriginOptions): EdgeOrigin {
     return new (class extends EdgeOrigin {
-      public _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
         checkOriginPort(scope, 'origin.port', options.port);
         const timeouts = checkTimeouts(scope, options);
         options.connections?.allowFrom(ec2.Peer.prefixList(edge.originFacingPrefixListId()), ec2.Port.tcp(options.port),
           'CloudFront VPC origin of the OpenClaw edge');
-        return origins.VpcOrigin.withEc2Instance(instance, {
-          httpPort: options.port,
-          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
-          ...timeouts,
-        });
+        return {
+          origin: origins.VpcOrigin.withEc2Instance(instance, {
+            httpPort: options.port,
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+            ...timeouts,
+          }),
+        };
       }
     })();
   }
@@ -77,7 +110,7 @@ export abstract class EdgeOrigin {
   /** An internal Application Load Balancer, over HTTPS with `domainName` (TLS 1.2). */
   public static loadBalancer(loadBalancer: elbv2.IApplicationLoadBalancer, options: LoadBalancerEdgeOriginOptions): EdgeOrigin {
     return new (class extends EdgeOrigin {
-      public _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
         const httpsPort = options.httpsPort ?? 443;
         checkOriginPort(scope, 'origin.httpsPort', httpsPort);
         if (!Token.isUnresolved(options.domainName) && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(options.domainName)) {
@@ -86,19 +119,71 @@ export abstract class EdgeOrigin {
         const timeouts = checkTimeouts(scope, options);
         loadBalancer.connections.allowFrom(ec2.Peer.prefixList(edge.originFacingPrefixListId()), ec2.Port.tcp(httpsPort),
           'CloudFront VPC origin of the OpenClaw edge');
-        return origins.VpcOrigin.withApplicationLoadBalancer(loadBalancer, {
-          domainName: options.domainName,
-          httpsPort,
+        return {
+          origin: origins.VpcOrigin.withApplicationLoadBalancer(loadBalancer, {
+            domainName: options.domainName,
+            httpsPort,
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+            ...timeouts,
+          }),
+        };
+      }
+    })();
+  }
+
+  /**
+   * The internet-facing load balancer of a `SecureOpenClawHost` (`HostIngress.loadBalancer`), over HTTPS to the
+   * host's domain name. The edge locks it down: its security group admits HTTPS only from CloudFront's origin-facing
+   * prefix list, and its web ACL blocks every request without the secret origin header CloudFront adds. The header's
+   * value lives in Secrets Manager and is rotated on a schedule without dropping a request. The edge's domain
+   * becomes one of OpenClaw's allowed browser origins.
+   */
+  public static hostLoadBalancer(host: SecureOpenClawHost, options: HostLoadBalancerEdgeOriginOptions = {}): EdgeOrigin {
+    return new (class extends EdgeOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
+        const target = host._edgeTarget();
+        if (target.kind !== HostIngressKind.LOAD_BALANCER || !target.webAcl || !host.domainName) {
+          invalidProp(scope, 'origin', `a host with ingress ${target.kind}`, 'a host with HostIngress.loadBalancer (Cognito sign-in redirects to the load balancer\'s own name, which only the edge may reach)');
+        }
+        const timeouts = checkTimeouts(scope, options);
+        const rotation = options.headerRotation ?? Duration.days(30);
+        const rotationDays = rotation.toDays({ integral: false });
+        if (!rotation.isUnresolved() && (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 1000)) {
+          invalidProp(scope, 'origin.headerRotation', rotation.toHumanString(), 'a whole number of days from 1 to 1000 (Secrets Manager\'s rotation range)');
+        }
+        const secret = new secretsmanager.Secret(scope, 'OriginHeader', {
+          description: 'The secret header CloudFront sends to the OpenClaw host\'s load balancer (rotated)',
+          encryptionKey: edge.key,
+          generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'current', passwordLength: 48, excludePunctuation: true },
+        });
+        const value = secret.secretValueFromJson('current').unsafeUnwrap();
+        const origin = new origins.HttpOrigin(host.domainName, {
+          originId: HOST_ORIGIN_ID,
           protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
           originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+          customHeaders: { [ORIGIN_HEADER]: value },
           ...timeouts,
         });
+        return {
+          origin,
+          secrets: 1,
+          connect: (distribution, url) => {
+            host.restrictToEdge({
+              prefixListId: edge.originFacingPrefixListId(),
+              originHeaderName: ORIGIN_HEADER,
+              originHeaderValue: value,
+              browserOrigin: url,
+            });
+            rotateOriginHeader(scope, { secret, key: edge.key, distribution, webAcl: target.webAcl!, every: rotation });
+          },
+        };
       }
     })();
   }
 
   /** @internal */
-  public abstract _bind(scope: Construct, edge: EdgeOriginBinding): cloudfront.IOrigin;
+  public abstract _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig;
 }
 
 /** CloudFront connects to origins on 80, 443 or 1024-65535 only. */

@@ -1,3 +1,4 @@
+import { Lazy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HostIngress, HostIngressKind } from './ingress';
 import { COGNITO_DATA_HEADER, COGNITO_IDENTITY_HEADER } from './load-balancer';
@@ -38,6 +39,7 @@ export class HostGatewayConfig {
   private readonly user: OpenClawConfig;
   private readonly userSetAuth: boolean;
   private gateway: GatewayOptions = {};
+  private readonly extraOrigins: string[] = [];
 
   constructor(scope: Construct, props: HostGatewayConfigProps) {
     this.user = props.userConfig ?? new OpenClawConfig();
@@ -70,11 +72,17 @@ export class HostGatewayConfig {
     this.gateway = {
       bind: GatewayBind.LAN,
       trustedProxies: proxyCidrs,
-      controlUi: { ...this.user.props.gateway?.controlUi, allowedOrigins: [`https://${domainName}`] },
+      // An edge added later (restrictToEdge) brings its own browser origin: the list is read at synthesis.
+      controlUi: { ...this.user.props.gateway?.controlUi, allowedOrigins: Lazy.list({ produce: () => [`https://${domainName}`, ...this.extraOrigins] }) },
       auth: cognito && !this.userSetAuth
         ? GatewayAuth.trustedProxy({ userHeader: COGNITO_IDENTITY_HEADER, requiredHeaders: [COGNITO_DATA_HEADER] })
         : undefined,
     };
+  }
+
+  /** Adds a browser origin (an edge's) to the allowed origins of the load balancer shapes. */
+  public addAllowedOrigin(origin: string): void {
+    this.extraOrigins.push(origin);
   }
 
   /**

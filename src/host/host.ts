@@ -219,6 +219,8 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   public readonly config: OpenClawConfig;
   /** The estimated monthly cost of this host at list prices. */
   public readonly estimatedMonthlyCost: CostEstimate;
+  /** The DNS name users type, with a load balancer or CloudFront ingress. */
+  public readonly domainName?: string;
   /** The CloudFront edge, with `HostIngress.cloudFront`. */
   public readonly edge?: OpenClawEdge;
   /** The Bedrock audit trail, with `bedrockAudit`. */
@@ -227,6 +229,7 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
   private readonly secrets: secretsmanager.ISecret[] = [];
   private hostLoadBalancer?: HostLoadBalancer;
   private readonly ingressKind: HostIngressKind;
+  private gatewayConfig!: HostGatewayConfig;
   private monitoringTargets: { loadBalancer?: elbv2.ApplicationLoadBalancer; targetGroup?: elbv2.ApplicationTargetGroup } = {};
 
   constructor(scope: Construct, id: string, props: SecureOpenClawHostProps = {}) {
@@ -298,6 +301,8 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
 
     // Secrets: created here, read by OpenClaw on demand through the exec resolver; never in user data.
     const gatewayConfig = new HostGatewayConfig(this, { userConfig: props.config, ingress });
+    this.gatewayConfig = gatewayConfig;
+    this.domainName = ingress.loadBalancerOptions?.domainName ?? ingress.cloudFrontOptions?.domainName;
     if (gatewayConfig.needsGatewayToken) {
       this.gatewayTokenSecret = this.addSecret('GatewayToken', 'OpenClaw gateway token', true);
     }
@@ -480,6 +485,15 @@ export class SecureOpenClawHost extends Construct implements ec2.IConnectable {
       invalidProp(this, 'restrictToEdge', this.ingressKind, 'a host with HostIngress.loadBalancer or HostIngress.loadBalancerWithCognito (an edge fronts a load balancer)');
     }
     this.hostLoadBalancer.restrictToEdge(restriction);
+    if (restriction.browserOrigin) this.gatewayConfig.addAllowedOrigin(restriction.browserOrigin);
+  }
+
+  /**
+   * The kind of ingress, and with a load balancer its web ACL's name and id (for an edge's header rotation).
+   * @internal
+   */
+  public _edgeTarget(): { kind: HostIngressKind; webAcl?: wafv2.CfnWebACL } {
+    return { kind: this.ingressKind, webAcl: this.webAcl };
   }
 
   /** Lets `grantee` read every secret of this host (gateway token, API keys). */

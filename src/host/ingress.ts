@@ -49,6 +49,13 @@ export interface EdgeOriginRestriction {
 
   /** The header's secret value, at least 32 characters: the web ACL blocks every request without exactly this value. */
   readonly originHeaderValue: string;
+
+  /**
+   * The https origin browsers use through the edge (e.g. `https://openclaw.example.com`): added to OpenClaw's
+   * allowed browser origins, next to the load balancer's own name.
+   * @default - none added
+   */
+  readonly browserOrigin?: string;
 }
 
 /** Options for {@link HostIngress.cloudFront}. */

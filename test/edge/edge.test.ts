@@ -166,6 +166,11 @@ describe('OpenClawEdge web ACL', () => {
     });
   });
 
+  test('a us-east-1 key for the WAF log group is passed to the handler', () => {
+    const key = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-0000-4000-8000-000000000000';
+    expect(synth(() => ({ firewall: { logEncryptionKeyArn: key } })).acl.LogKmsKeyArn).toBe(key);
+  });
+
   test('full logging to an aws-waf-logs- log group kept a year, with Authorization and Cookie redacted', () => {
     const { acl, edge } = synth();
     expect(acl.LogGroupName).toMatch(/^aws-waf-logs-/);
@@ -258,6 +263,8 @@ describe('OpenClawEdge bad input fails at synth, naming the prop', () => {
     ['a country by name', () => ({ firewall: { blockedCountries: ['Germany'] } }), /firewall.blockedCountries must be ISO 3166-1 alpha-2 country codes in capitals such as DE or US, got 'Germany'/],
     ['a country code in lower case', () => ({ firewall: { allowedCountries: ['de'] } }), /firewall.allowedCountries must be ISO 3166-1 alpha-2 .*got 'de'/],
     ['both an allow list and a block list', () => ({ firewall: { allowedCountries: ['DE'], blockedCountries: ['KP'] } }), /firewall.blockedCountries must be left out when allowedCountries is given/],
+    ['a log key outside us-east-1', () => ({ firewall: { logEncryptionKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-0000-4000-8000-000000000000' } }),
+      /firewall.logEncryptionKeyArn must be the ARN of a KMS key in us-east-1.*got 'arn:aws:kms:eu-west-1/],
     ['a custom rule among the library\'s priorities', () => ({
       firewall: { customRules: [{ name: 'Early', priority: 3, action: { block: {} }, statement: {}, visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: 'e' } }] },
     }), /firewall.customRules must be rules at priority 100 or more \(the library's rules come first\), got 'Early at priority 3'/],

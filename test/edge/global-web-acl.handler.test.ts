@@ -1,5 +1,5 @@
 import { CloudWatchClient, DeleteAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { AssociateKmsKeyCommand, CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateWebACLCommand, DeleteLoggingConfigurationCommand, DeleteWebACLCommand, GetWebACLCommand,
@@ -47,7 +47,7 @@ describe('the us-east-1 web ACL handler', () => {
     expect(input).toEqual(expect.objectContaining({ Name: 'edge-acl', Scope: 'CLOUDFRONT', DefaultAction: { Allow: {} } }));
     expect(input.Rules![1].Statement!.ByteMatchStatement!.SearchString).toEqual(new TextEncoder().encode('/admin'));
     expect(input.VisibilityConfig).toEqual({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'edge-acl' });
-    expect(logs.commandCalls(CreateLogGroupCommand)[0].args[0].input).toEqual({ logGroupName: 'aws-waf-logs-edge-acl' });
+    expect(logs.commandCalls(CreateLogGroupCommand)[0].args[0].input).toEqual({ logGroupName: 'aws-waf-logs-edge-acl', kmsKeyId: undefined });
     expect(logs.commandCalls(PutRetentionPolicyCommand)[0].args[0].input).toEqual({ logGroupName: 'aws-waf-logs-edge-acl', retentionInDays: 365 });
     expect(waf.commandCalls(PutLoggingConfigurationCommand)[0].args[0].input.LoggingConfiguration).toEqual({
       ResourceArn: ARN,
@@ -59,6 +59,17 @@ describe('the us-east-1 web ACL handler', () => {
   test('create: a log group left from an earlier web ACL is reused', async () => {
     logs.on(CreateLogGroupCommand).rejects(named('ResourceAlreadyExistsException'));
     await expect(handler({ RequestType: 'Create', ResourceProperties: props() })).resolves.toEqual(expect.objectContaining({ PhysicalResourceId: ARN }));
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+  });
+
+  test('create: with a us-east-1 key the log group is encrypted with it, also when it already existed', async () => {
+    const key = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-0000-4000-8000-000000000000';
+    await handler({ RequestType: 'Create', ResourceProperties: props({ LogKmsKeyArn: key }) });
+    expect(logs.commandCalls(CreateLogGroupCommand)[0].args[0].input).toEqual({ logGroupName: 'aws-waf-logs-edge-acl', kmsKeyId: key });
+    logs.reset();
+    logs.on(CreateLogGroupCommand).rejects(named('ResourceAlreadyExistsException'));
+    await handler({ RequestType: 'Create', ResourceProperties: props({ LogKmsKeyArn: key }) });
+    expect(logs.commandCalls(AssociateKmsKeyCommand)[0].args[0].input).toEqual({ logGroupName: 'aws-waf-logs-edge-acl', kmsKeyId: key });
   });
 
   test('create: when logging cannot be set up, the new web ACL is deleted before the error is reported (no orphan)', async () => {
