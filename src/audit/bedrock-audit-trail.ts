@@ -11,13 +11,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AuditQueryTemplate, CLOUDTRAIL_COLUMNS, DENIED_FILTER_PATTERN, PARTITION_COLUMNS, auditQueries, unexpectedCallersQuery } from './athena';
 import { InvocationLogging } from './invocation-logging';
-import { allowCloudWatchAlarms, allowLogsService, resolveKey } from '../core/encryption';
-import { acknowledge } from '../core/nag';
+import { alarmTopic } from '../core/alarm-topic';
+import { allowLogsService, resolveKey } from '../core/encryption';
+import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 import { accessLogBucket, checkLogRetention, encryptedLogGroup, secureBucket } from '../core/storage';
 import { checkEmails, checkIntegerRange, invalidProp } from '../core/validation';
 
@@ -345,7 +345,7 @@ export class BedrockAuditTrail extends Construct {
         resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroup.logGroupName}:log-stream:${Aws.ACCOUNT_ID}_CloudTrail_*`],
       }));
       const policy = role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;
-      acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+      acknowledge(policy, INLINE_POLICY_RULES,
         'The delivery role\'s only policy, scoped to this log group\'s CloudTrail streams; it belongs with the role and dies with it.');
       acknowledge(policy, [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement)}>:log-stream:<AWS::AccountId>_CloudTrail_*]`],
         'CloudTrail creates one stream per region named <account>_CloudTrail_<region>; the wildcard covers those streams of this log group only.');
@@ -433,8 +433,8 @@ export class BedrockAuditTrail extends Construct {
 
     this.workGroupArn = `arn:${Aws.PARTITION}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${this.workGroupName}`;
 
-    this.alarmTopic = props.alarmTopic ?? this.createTopic();
-    for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    // The SNS target of the tamper rule adds the statement that lets EventBridge use a created topic's key.
+    this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.encryptionKey, { given: props.alarmTopic, emails: props.alarmEmails });
     this.tamperRule = this.watchForTampering();
     if (this.logGroup) this.addLogAlarms(this.logGroup, managementEvents, props.deniedCallsThreshold ?? 10);
 
@@ -486,12 +486,6 @@ export class BedrockAuditTrail extends Construct {
     named.addDependency(this.workGroup);
     named.addDependency(this.table);
     this.namedQueries.push(named);
-  }
-
-  private createTopic(): sns.Topic {
-    allowCloudWatchAlarms(this.encryptionKey);
-    // The SNS target of the tamper rule adds the statement that lets EventBridge use the topic's key.
-    return new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true });
   }
 
   /**

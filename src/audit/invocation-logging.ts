@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import { allowLogsService } from '../core/encryption';
-import { acknowledge, acknowledgeSdkCallFunction } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge, acknowledgeSdkCallFunction } from '../core/nag';
 import { encryptedLogGroup } from '../core/storage';
 
 /** Where Bedrock's own log stream goes; Bedrock names it, the role may write nothing else. */
@@ -63,7 +63,7 @@ export class InvocationLogging extends Construct {
       const streamArn = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroup.logGroupName}:log-stream:${INVOCATION_LOG_STREAM}`;
       role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [streamArn] }));
       const policy = role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;
-      acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+      acknowledge(policy, INLINE_POLICY_RULES,
         'The delivery role\'s only policy, scoped to the one stream Bedrock writes; it belongs with the role and dies with it.');
       // The log group is referenced, so CloudFormation orders it already; the role's policy is not.
       dependencies.push(role.node.findChild('DefaultPolicy'));
@@ -130,7 +130,7 @@ function acknowledgeFunction(resource: cr.AwsCustomResource): void {
   const policy = resource.node.findChild('CustomResourcePolicy');
   acknowledge(policy, ['AwsSolutions-IAM5[Resource::*]'],
     'bedrock:PutModelInvocationLoggingConfiguration and DeleteModelInvocationLoggingConfiguration act on the account and region, and IAM accepts only * for them.');
-  acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(policy, INLINE_POLICY_RULES,
     'The custom resource\'s own policy: it exists for this configuration call and is removed with it.');
   acknowledgeSdkCallFunction(resource);
 }

@@ -1,6 +1,19 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
+/** The three packs' findings on an inline (not managed) IAM policy. */
+export const INLINE_POLICY_RULES = ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'];
+
+/** The three packs' findings on a Lambda function without reserved concurrency, dead-letter queue or VPC. */
+export const LAMBDA_PLACEMENT_RULES = [
+  'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
+  'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
+  'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
+];
+
+/** AwsSolutions' finding on a role with the AWS managed basic execution policy of Lambda functions. */
+export const BASIC_EXECUTION_ROLE_RULE = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+
 /**
  * Acknowledges cdk-nag findings on one construct of ours, with one specific reason.
  *
@@ -39,16 +52,12 @@ export function acknowledgeSdkCallFunction(scope: IConstruct): void {
   if (!fn) return;
   const role = fn.node.tryFindChild('ServiceRole');
   if (role) {
-    acknowledge(role, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
+    acknowledge(role, [BASIC_EXECUTION_ROLE_RULE],
       'aws-cdk-lib\'s custom resource function for SDK calls writes its own logs with the basic execution policy; its permissions for each call are the scoped policies of the custom resources.');
   }
   const resource = fn.node.tryFindChild('Resource');
   if (!resource) return;
-  acknowledge(resource, [
-    'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
-    'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
-    'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
-  ], 'A deploy-time function that CloudFormation invokes once per create, update or delete and waits for: no queue or concurrency limit to protect, and it talks only to AWS control-plane APIs, so no VPC.');
+  acknowledge(resource, LAMBDA_PLACEMENT_RULES, 'A deploy-time function that CloudFormation invokes once per create, update or delete and waits for: no queue or concurrency limit to protect, and it talks only to AWS control-plane APIs, so no VPC.');
   acknowledge(resource, ['AwsSolutions-L1'],
     'The runtime of aws-cdk-lib\'s function for SDK calls is chosen by aws-cdk-lib and moves forward with it; it runs only during deployments.');
 }

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge } from './nag';
+import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, acknowledge } from './nag';
 import { NatStrategy } from './nat';
 import { encryptedLogGroup } from './storage';
 
@@ -85,7 +85,7 @@ export function createVpc(scope: Construct, id: string, options: OpenClawVpcOpti
   }
   const flowLogPolicy = vpc.node.tryFindChild('FlowLog')?.node.tryFindChild('IAMRole')?.node.tryFindChild('DefaultPolicy');
   if (flowLogPolicy) {
-    acknowledge(flowLogPolicy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+    acknowledge(flowLogPolicy, INLINE_POLICY_RULES,
       'CDK\'s flow log role policy, scoped to writing this VPC\'s flow log group.');
   }
   return vpc;
@@ -110,7 +110,7 @@ function acknowledgeRestrictDefaultSgProvider(stack: Stack): void {
   const provider: IConstruct | undefined = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   if (!provider) return;
   for (const child of provider.node.findAll()) {
-    acknowledge(child, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
+    acknowledge(child, [BASIC_EXECUTION_ROLE_RULE],
       'CDK\'s provider that removes the rules of the default security group uses the basic execution role for its own logs.');
   }
 }

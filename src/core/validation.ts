@@ -34,6 +34,13 @@ export function checkIpv4Cidrs(scope: IConstruct, prop: string, values: readonly
   }
 }
 
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** True when `value` is a lower-case fully qualified DNS name such as `openclaw.example.com`. */
+export function isDnsName(value: string): boolean {
+  return DNS_NAME.test(value);
+}
+
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Fails unless each entry looks like an e-mail address; tokens pass. */

@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
-import { acknowledge } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 
 /** @internal */
 export interface EdgeAlarmsProps {
@@ -89,7 +89,7 @@ export class EdgeAlarms extends Construct {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
     });
     forwardRole.addToPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] }));
-    acknowledge(forwardRole.node.findChild('DefaultPolicy').node.defaultChild!, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+    acknowledge(forwardRole.node.findChild('DefaultPolicy').node.defaultChild!, INLINE_POLICY_RULES,
       'The forwarding role\'s only policy: put events on the stack region\'s default bus.');
 
     props.handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -6,7 +6,6 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EdgeAlarms } from './alarms';
 import { estimateEdgeCost } from './cost';
@@ -14,10 +13,11 @@ import { EdgeFirewallOptions } from './firewall';
 import { GlobalWebAcl } from './global-web-acl';
 import { EdgeOrigin } from './origin';
 import { originFacingPrefixListId } from './prefix-list';
+import { alarmTopic } from '../core/alarm-topic';
 import { CostEstimate } from '../core/cost-estimate';
-import { allowCloudWatchAlarms, resolveKey } from '../core/encryption';
-import { acknowledge } from '../core/nag';
-import { checkEmails, checkIntegerRange, invalidProp } from '../core/validation';
+import { resolveKey } from '../core/encryption';
+import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../core/nag';
+import { checkEmails, checkIntegerRange, invalidProp, isDnsName } from '../core/validation';
 
 /** Props of {@link OpenClawEdge}. */
 export interface OpenClawEdgeProps {
@@ -86,8 +86,6 @@ export interface OpenClawEdgeProps {
   readonly encryptionKey?: kms.IKey;
 }
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
 /**
  * CloudFront and AWS WAF in front of OpenClaw. The origin is a CloudFront VPC origin (no public address exists);
  * the web ACL (CLOUDFRONT scope, in us-east-1) is created, updated and deleted from the stack's own region; HTTPS
@@ -118,7 +116,7 @@ export class OpenClawEdge extends Construct {
 
   constructor(scope: Construct, id: string, props: OpenClawEdgeProps) {
     super(scope, id);
-    validateDomain(this, props);
+    validate(this, props);
     this.encryptionKey = resolveKey(this, 'Key', props.encryptionKey, { description: 'Encrypts the OpenClaw edge logs' });
 
     const webAcl = new GlobalWebAcl(this, 'WebAcl', { key: this.encryptionKey, firewall: props.firewall ?? {} });
@@ -156,13 +154,7 @@ export class OpenClawEdge extends Construct {
     this.url = `https://${props.domainName ?? this.distribution.distributionDomainName}`;
     bound.connect?.(this.distribution, this.url);
 
-    if (props.alarmTopic) {
-      this.alarmTopic = props.alarmTopic;
-    } else {
-      allowCloudWatchAlarms(this.encryptionKey);
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true });
-    }
-    for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.encryptionKey, { given: props.alarmTopic, emails: props.alarmEmails });
     const alarms = new EdgeAlarms(this, 'Alarms', {
       serviceToken: webAcl.serviceToken,
       handlerRole: webAcl.handlerRole,
@@ -204,19 +196,14 @@ export class OpenClawEdge extends Construct {
     });
     const fn = certificate.node.findChild('CertificateRequestorFunction');
     const role = fn.node.findChild('ServiceRole');
-    acknowledge(role, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
+    acknowledge(role, [BASIC_EXECUTION_ROLE_RULE],
       'aws-cdk-lib\'s certificate requestor writes its own logs with the basic execution policy; its ACM and Route 53 rights are the inline policy beside it.');
     const policy = role.node.findChild('DefaultPolicy').node.defaultChild!;
     acknowledge(policy, ['AwsSolutions-IAM5[Resource::*]'],
       'Requesting, describing and deleting a certificate and reading a Route 53 change have no resource ARN before the certificate exists; record changes are limited to the hosted zone.');
-    acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+    acknowledge(policy, INLINE_POLICY_RULES,
       'The certificate requestor\'s only policy; it belongs with its role and dies with it.');
-    acknowledge(fn.node.defaultChild!, [
-      'AwsSolutions-L1',
-      'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
-      'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
-      'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
-    ], 'aws-cdk-lib\'s deploy-time certificate requestor (runtime chosen by aws-cdk-lib): CloudFormation invokes it once per change and waits; it calls only ACM and Route 53.');
+    acknowledge(fn.node.defaultChild!, ['AwsSolutions-L1', ...LAMBDA_PLACEMENT_RULES], 'aws-cdk-lib\'s deploy-time certificate requestor (runtime chosen by aws-cdk-lib): CloudFormation invokes it once per change and waits; it calls only ACM and Route 53.');
     return certificate;
   }
 
@@ -256,12 +243,12 @@ function cloudFrontLogBucket(scope: Construct): s3.Bucket {
   return bucket;
 }
 
-function validateDomain(scope: Construct, props: OpenClawEdgeProps): void {
+function validate(scope: Construct, props: OpenClawEdgeProps): void {
   checkEmails(scope, 'alarmEmails', props.alarmEmails);
   checkIntegerRange(scope, 'blockedRequestsAlarmThreshold', props.blockedRequestsAlarmThreshold, 1, 1_000_000_000);
   checkIntegerRange(scope, 'errorRateAlarmPercent', props.errorRateAlarmPercent, 1, 100);
   const domain = props.domainName;
-  if (domain !== undefined && !Token.isUnresolved(domain) && !DOMAIN.test(domain)) {
+  if (domain !== undefined && !Token.isUnresolved(domain) && !isDnsName(domain)) {
     invalidProp(scope, 'domainName', domain, 'a lower-case DNS name such as openclaw.example.com');
   }
   if (domain !== undefined && !props.certificate && !props.hostedZone) {

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { EdgeFirewallOptions, renderEdgeRules } from './firewall';
 import { GlobalWebAclFunction } from './global-web-acl-function';
 import { allowLogsService } from '../core/encryption';
-import { acknowledge } from '../core/nag';
+import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../core/nag';
 import { encryptedLogGroup } from '../core/storage';
 
 /** Headers whose values never reach the WAF logs. */
@@ -100,15 +100,11 @@ export class GlobalWebAcl extends Construct {
     this.serviceToken = provider.serviceToken;
     this.handlerRole = handler.role!;
     this.handlerPolicy = handler.role!.node.findChild('DefaultPolicy');
-    acknowledgeHandler(handler, provider);
+    acknowledgeHandler(handler, provider, this.webAclName, this.logGroupName);
   }
 }
 
-function handlerAclName(handler: GlobalWebAclFunction): string {
-  return (handler.node.scope as GlobalWebAcl).webAclName;
-}
-
-function acknowledgeHandler(handler: GlobalWebAclFunction, provider: cr.Provider): void {
+function acknowledgeHandler(handler: GlobalWebAclFunction, provider: cr.Provider, webAclName: string, logGroupName: string): void {
   const policy = handler.role!.node.findChild('DefaultPolicy').node.defaultChild!;
   acknowledge(policy, ['AwsSolutions-IAM5[Resource::*]'],
     'logs:CreateLogDelivery, DeleteLogDelivery, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups have no resource-level form; WAF needs them to attach log delivery to the log group.');
@@ -119,28 +115,24 @@ function acknowledgeHandler(handler: GlobalWebAclFunction, provider: cr.Provider
     'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/rulegroup/*/*]',
   ], 'Creating or updating a web ACL needs permission on every rule group and set its rules reference: AWS\'s managed rule groups (owned by AWS accounts) and the account\'s own sets and groups that custom rules may name.');
   acknowledge(policy, [
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/webacl/' + handlerAclName(handler) + '/*]',
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:us-east-1:<AWS::AccountId>:log-group:aws-waf-logs-' + handlerAclName(handler) + ':*]',
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:wafv2:us-east-1:<AWS::AccountId>:global/webacl/${webAclName}/*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:us-east-1:<AWS::AccountId>:log-group:${logGroupName}:*]`,
   ], 'WAF gives the web ACL its id when it is created, so the ARN ends in a wildcard after this web ACL\'s name; the log group ARN ends in :* for its streams.');
-  acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(policy, INLINE_POLICY_RULES,
     'The handler role\'s only policy, scoped to this web ACL and its log group; it belongs with the role and dies with it.');
   const framework = provider.node.findChild('framework-onEvent');
   for (const role of [handler.role!, framework.node.findChild('ServiceRole')]) {
-    acknowledge(role, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
+    acknowledge(role, [BASIC_EXECUTION_ROLE_RULE],
       'A deploy-time function writes its own logs with the basic execution policy; what it may change is the scoped inline policy beside it.');
   }
   const frameworkPolicy = framework.node.findChild('ServiceRole').node.findChild('DefaultPolicy').node.defaultChild!;
   acknowledge(frameworkPolicy, [`AwsSolutions-IAM5[Resource::<${Stack.of(handler).getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`],
     'aws-cdk-lib\'s provider framework may invoke every version of the handler function: that function and nothing else.');
-  acknowledge(frameworkPolicy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(frameworkPolicy, INLINE_POLICY_RULES,
     'The provider framework role\'s only policy: invoke the handler.');
   acknowledge(framework.node.defaultChild!, ['AwsSolutions-L1'],
     'The runtime of aws-cdk-lib\'s provider framework function is chosen by aws-cdk-lib and moves forward with it; it runs only during deployments.');
   for (const fn of [handler.node.defaultChild!, provider.node.findChild('framework-onEvent').node.defaultChild!]) {
-    acknowledge(fn, [
-      'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
-      'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
-      'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
-    ], 'A deploy-time function that CloudFormation invokes once per create, update or delete and waits for: no queue or concurrency limit to protect, and it talks only to the WAF and CloudWatch Logs APIs, so no VPC.');
+    acknowledge(fn, LAMBDA_PLACEMENT_RULES, 'A deploy-time function that CloudFormation invokes once per create, update or delete and waits for: no queue or concurrency limit to protect, and it talks only to the WAF and CloudWatch Logs APIs, so no VPC.');
   }
 }

@@ -7,9 +7,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { OriginHeaderRotationFunction } from './origin-header-rotation-function';
-import { acknowledge } from '../core/nag';
+import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../core/nag';
 import { encryptedLogGroup } from '../core/storage';
 
+/** The header CloudFront adds to every request to a host's internet-facing load balancer. */
+export const ORIGIN_HEADER = 'x-openclaw-origin-verify';
 /** The id of the host's load balancer among the distribution's origins. */
 export const HOST_ORIGIN_ID = 'openclaw-host-load-balancer';
 /** The host web ACL's rule that checks the header (see SecureOpenClawHost.restrictToEdge). */
@@ -40,7 +42,7 @@ export function rotateOriginHeader(scope: Construct, props: OriginHeaderRotation
     environment: {
       DISTRIBUTION_ID: props.distribution.distributionId,
       ORIGIN_ID: HOST_ORIGIN_ID,
-      HEADER_NAME: 'x-openclaw-origin-verify',
+      HEADER_NAME: ORIGIN_HEADER,
       WEB_ACL_NAME: webAclName,
       WEB_ACL_ID: props.webAcl.attrId,
       RULE_NAME: HEADER_RULE,
@@ -76,17 +78,13 @@ export function rotateOriginHeader(scope: Construct, props: OriginHeaderRotation
 
 function acknowledgeRotation(fn: OriginHeaderRotationFunction): void {
   const role = fn.role!;
-  acknowledge(role, ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'],
+  acknowledge(role, [BASIC_EXECUTION_ROLE_RULE],
     'The rotation function writes its own logs with the basic execution policy; what it may change is the scoped inline policy beside it.');
   const policy = role.node.findChild('DefaultPolicy').node.defaultChild!;
   acknowledge(policy, ['AwsSolutions-IAM5[Resource::*]'], 'secretsmanager:GetRandomPassword has no resource: it generates a value and touches no secret.');
   acknowledge(policy, ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:wafv2:<AWS::Region>:*:regional/managedruleset/*/*]'],
     'UpdateWebACL needs permission on the AWS managed rule groups the host\'s web ACL references; they belong to AWS accounts.');
-  acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(policy, INLINE_POLICY_RULES,
     'The rotation role\'s only policy, scoped to this secret, this web ACL and this distribution; it dies with the role.');
-  acknowledge(fn.node.defaultChild!, [
-    'HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency', 'PCI.DSS.321-LambdaConcurrency',
-    'HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'PCI.DSS.321-LambdaDLQ',
-    'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC',
-  ], 'Secrets Manager invokes the rotation function a few times a month and retries a failed step itself; it calls only AWS APIs (Secrets Manager, WAF, CloudFront), so no VPC.');
+  acknowledge(fn.node.defaultChild!, LAMBDA_PLACEMENT_RULES, 'Secrets Manager invokes the rotation function a few times a month and retries a failed step itself; it calls only AWS APIs (Secrets Manager, WAF, CloudFront), so no VPC.');
 }

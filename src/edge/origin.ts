@@ -6,8 +6,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { HOST_ORIGIN_ID, rotateOriginHeader } from './origin-header';
-import { invalidProp } from '../core/validation';
+import { HOST_ORIGIN_ID, ORIGIN_HEADER, rotateOriginHeader } from './origin-header';
+import { invalidProp, isDnsName } from '../core/validation';
 import type { SecureOpenClawHost } from '../host/host';
 import { HostIngressKind } from '../host/ingress';
 
@@ -77,8 +77,6 @@ export interface HostLoadBalancerEdgeOriginOptions extends EdgeOriginTimeouts {
   readonly headerRotation?: Duration;
 }
 
-/** The header CloudFront adds to every request to an internet-facing origin. */
-export const ORIGIN_HEADER = 'x-openclaw-origin-verify';
 
 /**
  * Where `OpenClawEdge` sends requests. `instance` and `loadBalancer` are CloudFront VPC origins (the origin has no
@@ -113,7 +111,7 @@ export abstract class EdgeOrigin {
       public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
         const httpsPort = options.httpsPort ?? 443;
         checkOriginPort(scope, 'origin.httpsPort', httpsPort);
-        if (!Token.isUnresolved(options.domainName) && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(options.domainName)) {
+        if (!Token.isUnresolved(options.domainName) && !isDnsName(options.domainName)) {
           invalidProp(scope, 'origin.domainName', options.domainName, 'a lower-case DNS name the load balancer\'s certificate covers, such as origin.example.com');
         }
         const timeouts = checkTimeouts(scope, options);

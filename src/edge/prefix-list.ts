@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge, acknowledgeSdkCallFunction } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge, acknowledgeSdkCallFunction } from '../core/nag';
 
 /** The name of CloudFront's origin-facing managed prefix list: the same in every region, its id is not. */
 export const ORIGIN_FACING_PREFIX_LIST = 'com.amazonaws.global.cloudfront.origin-facing';
@@ -37,7 +37,7 @@ function createLookup(stack: Stack): cr.AwsCustomResource {
   });
   acknowledge(lookup.node.findChild('CustomResourcePolicy'), ['AwsSolutions-IAM5[Resource::*]'],
     'ec2:DescribeManagedPrefixLists is a read-only call without resource-level permissions.');
-  acknowledge(lookup.node.findChild('CustomResourcePolicy'), ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(lookup.node.findChild('CustomResourcePolicy'), INLINE_POLICY_RULES,
     'The lookup\'s own read-only policy: it exists for this call and is removed with it.');
   acknowledgeSdkCallFunction(lookup);
   return lookup;

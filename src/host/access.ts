@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { acknowledge } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 import { encryptedLogGroup, secureBucket } from '../core/storage';
 
 /** @internal */
@@ -171,6 +171,6 @@ function acknowledgeWildcards(role: iam.Role, props: HostAccessProps): void {
   for (const [finding, reason] of reasons) {
     acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
   }
-  acknowledge(policy, ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy'],
+  acknowledge(policy, INLINE_POLICY_RULES,
     'The policy belongs to this host\'s role alone and names only the host\'s own resources; a reusable managed policy would invite attaching it elsewhere.');
 }

@@ -16,14 +16,13 @@ import { FactName } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { CognitoIngressOptions, EdgeOriginRestriction, HostFirewallOptions, LoadBalancerIngressOptions } from './ingress';
 import { acknowledge } from '../core/nag';
-import { checkIntegerRange, checkIpv4Cidrs, invalidProp } from '../core/validation';
+import { checkIntegerRange, checkIpv4Cidrs, invalidProp, isDnsName } from '../core/validation';
 
 /** The header in which the load balancer passes the Cognito user's `sub` to OpenClaw. */
 export const COGNITO_IDENTITY_HEADER = 'x-amzn-oidc-identity';
 /** The signed JWT of the user's claims the load balancer adds after Cognito sign-in: required so a request without it is refused. */
 export const COGNITO_DATA_HEADER = 'x-amzn-oidc-data';
 
-const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const COUNTRY_CODE = /^[A-Z]{2}$/;
 const COGNITO_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const PREFIX_LIST_ID = /^pl-[0-9a-f]{8,17}$/;
@@ -291,7 +290,7 @@ function enableAccessLogs(lb: elbv2.ApplicationLoadBalancer, bucket: s3.IBucket,
 }
 
 function validateLoadBalancerOptions(scope: Construct, options: LoadBalancerIngressOptions): void {
-  if (!Token.isUnresolved(options.domainName) && !DOMAIN_NAME.test(options.domainName)) {
+  if (!Token.isUnresolved(options.domainName) && !isDnsName(options.domainName)) {
     invalidProp(scope, 'ingress.domainName', options.domainName, 'a lower-case DNS name such as openclaw.example.com');
   }
   if (!options.certificate && !options.hostedZone) {

@@ -6,9 +6,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { allowCloudWatchAlarms } from '../core/encryption';
+import { alarmTopic } from '../core/alarm-topic';
 import { checkEmails } from '../core/validation';
 
 /** @internal */
@@ -37,17 +36,13 @@ export const ERROR_FILTER_PATTERN = '?ERROR ?error ?Error ?FATAL ?fatal';
  * @internal
  */
 export class HostMonitoring extends Construct {
-  public readonly topic: sns.Topic;
+  public readonly topic: sns.ITopic;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: HostMonitoringProps) {
     super(scope, id);
     checkEmails(scope, 'alarmEmails', props.alarmEmails);
-    allowCloudWatchAlarms(props.key);
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: props.key, enforceSSL: true });
-    for (const email of props.alarmEmails) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    }
+    this.topic = alarmTopic(this, 'Topic', props.key, { emails: props.alarmEmails });
     const instanceId = props.instance.instanceId;
     const ec2Metric = (metricName: string, statistic: string) => new cloudwatch.Metric({
       namespace: 'AWS/EC2', metricName, dimensionsMap: { InstanceId: instanceId }, statistic, period: Duration.minutes(5),
