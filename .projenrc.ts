@@ -65,6 +65,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-secrets-manager@3.1162.0',
     '@aws-sdk/client-cloudfront@3.1162.0',
     'aws-sdk-client-mock@4.1.0',
+    // The pod's secret resolver signs its own requests: its tests check the signature against the SDK's signer.
+    '@smithy/signature-v4@5.7.5',
   ],
 
   // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).

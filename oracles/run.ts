@@ -22,6 +22,7 @@ import { IamMatrix, runIamMatrix } from './lib/iam';
 import { MANIFEST_MUTANTS, documentNames, extractManifests, parseKubectlValidate, parsePss } from './lib/k8s';
 import { TEMPLATE_MUTANTS } from './lib/mutants';
 import { ConnectivityExpectation, checkConnectivity } from './lib/netpol';
+import { neighboursYaml, sampleTenantYaml } from './lib/tenant-sample';
 import { REFERENCE_APPS } from '../examples/ts/apps';
 
 const root = path.resolve(__dirname, '..');
@@ -142,15 +143,14 @@ function checkManifests(app: string, files: string[]): { findings: Finding[]; st
 }
 
 /**
- * Computed connectivity: the sample tenant instantiated twice (tenant-a, tenant-b), nca's connectivity map, held
- * against oracles/connectivity.yaml.
+ * Computed connectivity: the rendered tenants (tenant-a, tenant-b) next to the router and a bystander, nca's
+ * connectivity map, held against oracles/connectivity.yaml.
  */
-function checkNetworkIsolation(app: string, tenantManifest: string): { findings: Finding[]; stats: ToolStats[] } {
+function checkNetworkIsolation(app: string, files: string[]): { findings: Finding[]; stats: ToolStats[] } {
   const dir = path.join(work, 'netpol', app);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tenant-a.yaml'), tenantManifest);
-  fs.writeFileSync(path.join(dir, 'tenant-b.yaml'), tenantManifest.replace(/tenant-a/g, 'tenant-b'));
+  for (const f of files) fs.copyFileSync(f, path.join(dir, path.basename(f)));
   const out = path.join(dir, 'connectivity.json');
   exec(path.join(netpolVenv, 'bin', 'nca'), ['--connectivity', dir, '--resource_list', dir, '--output_format', 'json', '--file_out', out], { okCodes: [0, 1] });
   const rules = JSON.parse(fs.readFileSync(out, 'utf8'))[0].explanation[0].rules;
@@ -159,9 +159,26 @@ function checkNetworkIsolation(app: string, tenantManifest: string): { findings:
   return { findings, stats: [{ tool: 'netpol (nca)', ran: rules.length, passed: rules.length - findings.length, findings: findings.length }] };
 }
 
-/** The manifest sets: each app's own (from its templates) and the sample tenant in oracles/k8s. */
-function manifestSets(): Array<{ name: string; files: string[] }> {
-  const sets: Array<{ name: string; files: string[] }> = [];
+/** The rendered sample tenants and their neighbours, written where the tools read them. */
+function sampleTenantFiles(): { tenantA: string; tenantB: string; neighbours: string } {
+  const dir = path.join(work, 'k8s-sample');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  return {
+    tenantA: write('tenant-a.yaml', sampleTenantYaml('tenant-a')),
+    tenantB: write('tenant-b.yaml', sampleTenantYaml('tenant-b')),
+    neighbours: write('neighbours.yaml', neighboursYaml()),
+  };
+}
+
+/** The manifest sets: each app's own (from its templates) and the rendered sample tenants. */
+function manifestSets(): Array<{ name: string; files: string[]; isolation?: string[] }> {
+  const sets: Array<{ name: string; files: string[]; isolation?: string[] }> = [];
   const dir = path.join(work, 'manifests');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -172,8 +189,8 @@ function manifestSets(): Array<{ name: string; files: string[] }> {
     fs.writeFileSync(file, docs.map((d) => YAML.stringify(d)).join('---\n'));
     sets.push({ name: app, files: [file] });
   }
-  const samples = path.join(__dirname, 'k8s');
-  sets.push({ name: 'k8s-sample', files: fs.readdirSync(samples).filter((f) => f.endsWith('.yaml')).map((f) => path.join(samples, f)) });
+  const sample = sampleTenantFiles();
+  sets.push({ name: 'k8s-sample', files: [sample.tenantA], isolation: [sample.tenantA, sample.tenantB, sample.neighbours] });
   return sets;
 }
 
@@ -220,9 +237,7 @@ async function main(): Promise<void> {
   for (const set of manifestSets()) {
     manifestSetNames.push(set.name);
     const checked = checkManifests(set.name, set.files);
-    const isolation = set.name === 'k8s-sample'
-      ? checkNetworkIsolation(set.name, fs.readFileSync(path.join(__dirname, 'k8s', 'tenant-sample.yaml'), 'utf8'))
-      : { findings: [], stats: [] };
+    const isolation = set.isolation ? checkNetworkIsolation(set.name, set.isolation) : { findings: [], stats: [] };
     const findings = [...checked.findings, ...isolation.findings];
     const stats = [...checked.stats, ...isolation.stats];
     all.push(...findings);
@@ -261,11 +276,13 @@ async function main(): Promise<void> {
       console.error(`MUTANT SURVIVED  ${mutant.name} (${mutant.description}): no tool reported it`);
     }
   }
-  const sampleFile = path.join(__dirname, 'k8s', 'tenant-sample.yaml');
+  const sample = sampleTenantFiles();
   for (const mutant of MANIFEST_MUTANTS) {
-    const file = path.join(mutantDir, `${mutant.name}.yaml`);
-    fs.writeFileSync(file, mutant.apply(fs.readFileSync(sampleFile, 'utf8')));
-    const findings = [...checkManifests('k8s-sample', [file]).findings, ...checkNetworkIsolation('k8s-sample-mutant', fs.readFileSync(file, 'utf8')).findings];
+    const dir = path.join(mutantDir, mutant.name);
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'tenant-a.yaml');
+    fs.writeFileSync(file, mutant.apply(fs.readFileSync(sample.tenantA, 'utf8')));
+    const findings = [...checkManifests('k8s-sample', [file]).findings, ...checkNetworkIsolation('k8s-sample-mutant', [file, sample.tenantB, sample.neighbours]).findings];
     const caught = applyBaseline(findings.map((f) => ({ ...f, app: 'k8s-sample' })), baseline, ['k8s-sample']).unexpected;
     mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
     if (caught.length === 0) {

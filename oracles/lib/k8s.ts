@@ -80,12 +80,12 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
   {
     name: 'pod-as-root',
     description: 'the gateway pod runs as root',
-    apply: (text) => replaceOrFail(replaceOrFail(text, /runAsNonRoot: true/, 'runAsNonRoot: false'), /runAsUser: 10001/, 'runAsUser: 0'),
+    apply: (text) => replaceOrFail(replaceOrFail(text, /runAsNonRoot: true/g, 'runAsNonRoot: false'), /runAsUser: 1000/g, 'runAsUser: 0'),
   },
   {
     name: 'privilege-escalation',
     description: 'the gateway container may escalate privileges and keeps its capabilities',
-    apply: (text) => replaceOrFail(replaceOrFail(text, /allowPrivilegeEscalation: false/, 'allowPrivilegeEscalation: true'), /drop: \[ALL\]/, 'drop: []'),
+    apply: (text) => replaceOrFail(replaceOrFail(text, /allowPrivilegeEscalation: false/g, 'allowPrivilegeEscalation: true'), /drop:\n\s+- ALL/g, 'drop: []'),
   },
   {
     name: 'cross-namespace-ingress',
@@ -95,7 +95,7 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
       'kind: NetworkPolicy',
       'metadata:',
       '  name: allow-from-cluster',
-      '  namespace: tenant-a',
+      '  namespace: openclaw-tenant-a',
       'spec:',
       '  podSelector: {}',
       '  policyTypes: [Ingress]',
@@ -105,9 +105,14 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
     ].join('\n')}\n`,
   },
   {
+    name: 'router-namespace-wide',
+    description: "the ingress rule admits the router's whole namespace instead of the router's pods",
+    apply: (text) => replaceOrFail(text, /\n {10}podSelector:\n {12}matchLabels:\n {14}app\.kubernetes\.io\/name: openclaw-router/, ''),
+  },
+  {
     name: 'egress-to-vpc-and-metadata',
-    description: 'the HTTPS egress rule stops excluding the VPC and the instance metadata service',
-    apply: (text) => replaceOrFail(text, /except: \[10\.0\.0\.0\/16, 169\.254\.169\.254\/32\]/, 'except: []'),
+    description: 'the HTTPS egress rule stops excluding the VPC and link-local addresses (the metadata service)',
+    apply: (text) => replaceOrFail(text, /except:\n\s+- 10\.0\.0\.0\/16\n\s+- 169\.254\.0\.0\/16/, 'except: []'),
   },
   {
     name: 'misspelt-field',

@@ -9,21 +9,35 @@ import { Finding } from './findings';
 /** One connectivity rule as nca's JSON output gives it. */
 export interface NcaRule {
   readonly src_ns?: string[];
+  readonly src_pods?: string[];
   readonly src_ip_block?: string[];
   readonly dst_ns?: string[];
   readonly dst_ip_block?: string[];
   readonly connection: Array<string | { protocols: string; dst_ports?: Array<number | string> }>;
 }
 
+/** An allowed connection. */
+export interface Connection {
+  readonly protocols: string;
+  readonly ports: number[];
+}
+
 /** An allowed egress destination and connection. */
 export interface EgressRule {
   readonly to: { namespace?: string; ipBlock?: string; except?: string[] };
-  readonly connection: { protocols: string; ports: number[] };
+  readonly connection: Connection;
+}
+
+/** The one source allowed into a tenant: workloads of a namespace (nca names a workload by its name). */
+export interface IngressRule {
+  readonly from: { namespace: string; workloads: string[] };
+  readonly connection: Connection;
 }
 
 /** The expectation file. */
 export interface ConnectivityExpectation {
   readonly tenants: string[];
+  readonly ingress?: IngressRule[];
   readonly egress: EgressRule[];
 }
 
@@ -71,7 +85,7 @@ function connectionText(c: NcaRule['connection']): string {
   return c.map((x) => (typeof x === 'string' ? x : `${x.protocols.split(/,\s*/).sort().join(',')} ${(x.dst_ports ?? ['all']).join(',')}`)).sort().join('; ');
 }
 
-function expectedText(e: EgressRule): string {
+function expectedText(e: { connection: Connection }): string {
   return `${e.connection.protocols.split(/,\s*/).sort().join(',')} ${e.connection.ports.join(',')}`;
 }
 
@@ -80,18 +94,24 @@ export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpect
   const findings: Finding[] = [];
   const finding = (resource: string, check: string, message: string) => findings.push({ tool: 'netpol', check, app, resource, message });
   const tenants = new Set(expected.tenants);
-  const egressToIps: Range[] = [];
+  const egressToIps = new Map<string, Range[]>();
   const seen = new Set<string>();
 
   for (const rule of rules) {
     const from = (rule.src_ns ?? []).filter((ns) => tenants.has(ns));
     const into = (rule.dst_ns ?? []).filter((ns) => tenants.has(ns));
     const conn = connectionText(rule.connection);
-    const source = rule.src_ns ? `namespaces ${rule.src_ns.join(',')}` : `addresses ${(rule.src_ip_block ?? []).join(',')}`;
-    for (const tenant of into) {
-      const others = (rule.src_ns ?? []).filter((ns) => ns !== tenant);
-      if (others.some((ns) => tenants.has(ns))) finding(tenant, 'cross-tenant', `other tenants (${others.filter((ns) => tenants.has(ns)).join(',')}) reach ${tenant}: ${conn}`);
-      else finding(tenant, 'ingress', `${source} reach ${tenant}: ${conn}`);
+    const source = rule.src_ns ? `namespaces ${rule.src_ns.join(',')} (workloads ${(rule.src_pods ?? []).join(',')})` : `addresses ${(rule.src_ip_block ?? []).join(',')}`;
+    if (into.length > 0) {
+      const allowed = (expected.ingress ?? []).find((e) =>
+        rule.src_ns !== undefined && rule.src_ns.every((ns) => ns === e.from.namespace)
+        && (rule.src_pods ?? ['*']).every((p) => e.from.workloads.includes(p)) && expectedText(e) === conn);
+      for (const tenant of into) {
+        const others = (rule.src_ns ?? []).filter((ns) => ns !== tenant && tenants.has(ns));
+        if (others.length > 0) finding(tenant, 'cross-tenant', `other tenants (${others.join(',')}) reach ${tenant}: ${conn}`);
+        else if (allowed) seen.add(JSON.stringify(allowed));
+        else finding(tenant, 'ingress', `${source} reach ${tenant}: ${conn}`);
+      }
     }
     if (from.length === 0) continue;
     const dstNs = rule.dst_ns;
@@ -103,24 +123,34 @@ export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpect
     }
     if (rule.dst_ip_block) {
       const allowed = expected.egress.find((e) => e.to.ipBlock !== undefined && expectedText(e) === conn);
-      const ranges = merge(rule.dst_ip_block.map(cidrRange));
       if (!allowed) {
         finding(from.join(','), 'egress', `egress to ${rule.dst_ip_block.length} address blocks (${conn}) is not in the allowlist`);
       } else {
-        seen.add(JSON.stringify(allowed));
-        egressToIps.push(...ranges);
+        egressToIps.set(conn, [...(egressToIps.get(conn) ?? []), ...rule.dst_ip_block.map(cidrRange)]);
       }
     }
   }
-  for (const e of expected.egress) {
-    if (e.to.ipBlock !== undefined) {
-      const want = blockRanges(e.to.ipBlock, e.to.except);
-      const got = merge(egressToIps);
-      if (JSON.stringify(want) !== JSON.stringify(got)) {
-        finding(expected.tenants.join(','), 'egress', `egress ${expectedText(e)} reaches other addresses than ${e.to.ipBlock} except ${(e.to.except ?? []).join(',')}`);
-      }
-    } else if (!seen.has(JSON.stringify(e))) {
+  // Address egress, per connection: exactly the union of the allowlisted blocks with that connection.
+  const byConnection = new Map<string, EgressRule[]>();
+  for (const e of expected.egress.filter((r) => r.to.ipBlock !== undefined)) {
+    byConnection.set(expectedText(e), [...(byConnection.get(expectedText(e)) ?? []), e]);
+  }
+  for (const [conn, list] of byConnection) {
+    const want = merge(list.flatMap((e) => blockRanges(e.to.ipBlock!, e.to.except)));
+    const got = merge(egressToIps.get(conn) ?? []);
+    if (JSON.stringify(want) !== JSON.stringify(got)) {
+      const blocks = list.map((e) => `${e.to.ipBlock} except ${(e.to.except ?? []).join(',') || 'nothing'}`).join('; ');
+      finding(expected.tenants.join(','), 'egress', `egress ${conn} reaches other addresses than ${blocks}`);
+    }
+  }
+  for (const e of expected.egress.filter((r) => r.to.namespace !== undefined)) {
+    if (!seen.has(JSON.stringify(e))) {
       finding(expected.tenants.join(','), 'egress-missing', `the allowlisted egress to namespace ${e.to.namespace} (${expectedText(e)}) is not possible`);
+    }
+  }
+  for (const e of expected.ingress ?? []) {
+    if (!seen.has(JSON.stringify(e))) {
+      finding(expected.tenants.join(','), 'ingress-missing', `the allowed path from ${e.from.namespace}/${e.from.workloads.join(',')} (${expectedText(e)}) does not reach the tenants`);
     }
   }
   return findings;

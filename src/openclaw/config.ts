@@ -185,10 +185,19 @@ export class OpenClawConfig {
 
   /** The `openclaw.json` content: pretty-printed JSON in which tokens resolve at deploy time. */
   public renderJson(scope: IConstruct): string {
+    return Stack.of(scope).toJsonString(this._toObject(scope), 2);
+  }
+
+  /**
+   * The `openclaw.json` content as an object, for a renderer that adds its own keys before serializing it.
+   * Strings may hold tokens (the Bedrock region of an environment-agnostic stack).
+   * @internal
+   */
+  public _toObject(scope: IConstruct): any {
     const stack = Stack.of(scope);
     // A concrete stack region gives a plain endpoint; an agnostic stack resolves it at deploy time.
     const suffix = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).domainSuffix;
-    return stack.toJsonString(this.build(stack.region, suffix ?? stack.urlSuffix), 2);
+    return this.build(stack.region, suffix ?? stack.urlSuffix);
   }
 
   private build(defaultRegion: string, urlSuffix: string): any {

@@ -44,9 +44,9 @@ describe('the oracle baseline', () => {
     expect(() => validateBaseline([{ ...entry(), severity: 'low' }], APPS)).toThrow(/unknown field\(s\) severity/);
   });
 
-  test('the committed baseline is valid for the reference apps', () => {
+  test('the committed baseline is valid for the reference apps and the rendered tenants', () => {
     const raw = YAML.parse(readFileSync(join(__dirname, '..', '..', 'oracles', 'baseline.yaml'), 'utf8'));
-    const entries = validateBaseline(raw, REFERENCE_APPS.map((a) => a.name));
+    const entries = validateBaseline(raw, [...REFERENCE_APPS.map((a) => a.name), 'k8s-sample']);
     expect(entries.length).toBeGreaterThan(0);
     // No two entries accept the same thing.
     const keys = entries.map((e) => `${e.tool} ${e.check} ${e.resource}`);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
 import { MANIFEST_MUTANTS, documentNames, extractManifests, parseKubectlValidate, parsePss } from '../../oracles/lib/k8s';
+import { sampleTenantYaml } from '../../oracles/lib/tenant-sample';
 
-const sample = readFileSync(join(__dirname, '..', '..', 'oracles', 'k8s', 'tenant-sample.yaml'), 'utf8');
+const sample = sampleTenantYaml('tenant-a');
 const env = { account: '111122223333', region: 'us-east-1' };
 
 describe('the Kubernetes oracles', () => {
@@ -28,9 +27,12 @@ describe('the Kubernetes oracles', () => {
   });
 
   test('documents are named Kind/namespace/name in file order', () => {
+    const ns = 'openclaw-tenant-a';
     expect(documentNames(sample)).toEqual([
-      'Namespace//tenant-a', 'ResourceQuota/tenant-a/tenant-quota', 'ServiceAccount/tenant-a/openclaw',
-      'NetworkPolicy/tenant-a/default-deny', 'NetworkPolicy/tenant-a/gateway-egress', 'Deployment/tenant-a/openclaw',
+      `Namespace//${ns}`, `ResourceQuota/${ns}/tenant-quota`, `LimitRange/${ns}/tenant-limits`,
+      `NetworkPolicy/${ns}/default-deny`, `NetworkPolicy/${ns}/gateway-ingress-from-router`, `NetworkPolicy/${ns}/gateway-egress`,
+      `ServiceAccount/${ns}/openclaw`, `ConfigMap/${ns}/openclaw-config`, `PersistentVolumeClaim/${ns}/openclaw-state`,
+      `Deployment/${ns}/openclaw`, `Service/${ns}/openclaw`, `PodDisruptionBudget/${ns}/openclaw`,
     ]);
   });
 
@@ -60,6 +62,6 @@ describe('the Kubernetes oracles', () => {
 
   test('the sample tenant enforces Pod Security restricted and denies all traffic by default', () => {
     expect(sample).toContain('pod-security.kubernetes.io/enforce: restricted');
-    expect(sample).toMatch(/name: default-deny[\s\S]*?podSelector: \{\}\n {2}policyTypes: \[Ingress, Egress\]/);
+    expect(sample).toMatch(/name: default-deny[\s\S]*?spec:\n {2}podSelector: \{\}\n {2}policyTypes:\n {4}- Ingress\n {4}- Egress\n/);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'path';
 import * as YAML from 'yaml';
 import { ConnectivityExpectation, NcaRule, blockRanges, checkConnectivity } from '../../oracles/lib/netpol';
 
-// Network Config Analyzer's connectivity map of the sample tenant instantiated twice (recorded from a run).
+// Network Config Analyzer's connectivity map of two rendered tenants, the router and a bystander (recorded from a run).
 const rules: NcaRule[] = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'nca-connectivity.json'), 'utf8'))[0].explanation[0].rules;
 const expected: ConnectivityExpectation = YAML.parse(readFileSync(join(__dirname, '..', '..', 'oracles', 'connectivity.yaml'), 'utf8'));
 
@@ -18,24 +18,38 @@ describe('network isolation, computed', () => {
   });
 
   test('a tenant reaching another tenant is reported', () => {
-    const cross: NcaRule = { src_ns: ['tenant-b'], dst_ns: ['tenant-a'], connection: ['All connections'] };
-    expect(checkConnectivity([...rules, cross], expected, 'k')).toEqual([expect.objectContaining({ check: 'cross-tenant', resource: 'tenant-a' })]);
+    const cross: NcaRule = { src_ns: ['openclaw-tenant-b'], dst_ns: ['openclaw-tenant-a'], connection: ['All connections'] };
+    expect(checkConnectivity([...rules, cross], expected, 'k')).toEqual([expect.objectContaining({ check: 'cross-tenant', resource: 'openclaw-tenant-a' })]);
   });
 
-  test('anything else reaching a tenant is reported', () => {
-    const ingress: NcaRule = { src_ns: ['kube-system'], dst_ns: ['tenant-a'], connection: ['All connections'] };
-    expect(checkConnectivity([...rules, ingress], expected, 'k')).toEqual([expect.objectContaining({ check: 'ingress', resource: 'tenant-a' })]);
+  test('anything but the router reaching a tenant is reported', () => {
+    const ingress: NcaRule = { src_ns: ['kube-system'], dst_ns: ['openclaw-tenant-a'], connection: ['All connections'] };
+    expect(checkConnectivity([...rules, ingress], expected, 'k')).toEqual([expect.objectContaining({ check: 'ingress', resource: 'openclaw-tenant-a' })]);
+    const bystander: NcaRule = { src_ns: ['openclaw-system'], src_pods: ['bystander'], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [18789] }] };
+    expect(checkConnectivity([...rules, bystander], expected, 'k').map((f) => f.check)).toEqual(['ingress']);
+    const otherPort: NcaRule = { src_ns: ['openclaw-system'], src_pods: ['router'], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [22] }] };
+    expect(checkConnectivity([...rules, otherPort], expected, 'k').map((f) => f.check)).toEqual(['ingress']);
+  });
+
+  test('the router must reach the tenants on the gateway port', () => {
+    const routerless = rules.filter((r) => !(r.src_ns?.includes('openclaw-system') && r.dst_ns?.includes('openclaw-tenant-a')));
+    expect(checkConnectivity(routerless, expected, 'k').map((f) => f.check)).toEqual(['ingress-missing']);
   });
 
   test('egress beyond the allowlist, or to the VPC or metadata addresses, is reported', () => {
-    const toSystem: NcaRule = { src_ns: ['tenant-a'], dst_ns: ['kube-system'], connection: ['All connections'] };
+    const toSystem: NcaRule = { src_ns: ['openclaw-tenant-a'], dst_ns: ['kube-system'], connection: ['All connections'] };
     expect(checkConnectivity([...rules, toSystem], expected, 'k').map((f) => f.check)).toEqual(['egress']);
-    const widened = rules.map((r) => (r.dst_ip_block ? { ...r, dst_ip_block: [...r.dst_ip_block, '169.254.169.254/32'] } : r));
+    const https = (r: NcaRule) => JSON.stringify(r.connection).includes('443');
+    const widened = rules.map((r) => (r.dst_ip_block && https(r) ? { ...r, dst_ip_block: [...r.dst_ip_block, '169.254.169.254/32'] } : r));
     expect(checkConnectivity(widened, expected, 'k').map((f) => f.check)).toEqual(['egress']);
+    const agentWidened = rules.map((r) => (r.dst_ip_block?.includes('169.254.170.23/32') ? { ...r, dst_ip_block: ['169.254.170.0/24'] } : r));
+    expect(checkConnectivity(agentWidened, expected, 'k').map((f) => f.check)).toEqual(['egress']);
   });
 
   test('an allowlisted path that is no longer possible is reported', () => {
-    const noDns = rules.filter((r) => !(r.dst_ns?.includes('kube-system') && r.src_ns?.includes('tenant-a')));
+    const noDns = rules.filter((r) => !(r.dst_ns?.includes('kube-system') && r.src_ns?.includes('openclaw-tenant-a')));
     expect(checkConnectivity(noDns, expected, 'k').map((f) => f.check)).toEqual(['egress-missing']);
+    const noAgent = rules.filter((r) => !r.dst_ip_block?.includes('169.254.170.23/32'));
+    expect(checkConnectivity(noAgent, expected, 'k').map((f) => f.check)).toEqual(['egress']);
   });
 });
