@@ -27,6 +27,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   cdkVersion: CDK_VERSION,
   cdkVersionPinning: false,
+  // The tenant platform's default kubectl layer (Kubernetes 1.35): a peer dependency, never bundled.
+  peerDeps: ['@aws-cdk/lambda-layer-kubectl-v35@^2.2.2'],
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
 

@@ -14,6 +14,14 @@ export interface OpenClawVpcOptions {
   /** undefined: public subnets only, no NAT at all (the budget tier). */
   readonly nat?: NatStrategy;
   readonly interfaceEndpoints: boolean;
+  /** Availability zones (default 2). */
+  readonly maxAzs?: number;
+  /** One NAT gateway per zone instead of one for the VPC (default false). */
+  readonly natPerAz?: boolean;
+  /** The VPC's CIDR block (default CDK's 10.0.0.0/16). */
+  readonly cidr?: string;
+  /** Prefix length of the private subnets (default 24). */
+  readonly privateCidrMask?: number;
 }
 
 /** Interface endpoints an OpenClaw host uses: Session Manager, secrets, keys, logs and Bedrock. */
@@ -43,16 +51,18 @@ export function createVpc(scope: Construct, id: string, options: OpenClawVpcOpti
       associatePublicIpAddress: true,
     });
   }
+  const maxAzs = options.maxAzs ?? 2;
   const vpc = new ec2.Vpc(scope, id, {
-    maxAzs: 2,
-    natGateways: publicOnly ? 0 : 1,
+    maxAzs,
+    ipAddresses: options.cidr === undefined ? undefined : ec2.IpAddresses.cidr(options.cidr),
+    natGateways: publicOnly ? 0 : options.natPerAz ? maxAzs : 1,
     natGatewayProvider: natProvider,
     restrictDefaultSecurityGroup: true,
     subnetConfiguration: publicOnly
       ? [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false }]
       : [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: options.privateCidrMask ?? 24 },
       ],
     gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
   });

@@ -1,0 +1,596 @@
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import { CfnAddon, CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, DependencyGroup } from 'constructs';
+import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
+import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
+import {
+  DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
+  validateTenantSpec,
+} from './tenant-spec';
+import { allowLogsService, resolveKey } from '../core/encryption';
+import { NatStrategy } from '../core/nat';
+import { createVpc } from '../core/network';
+import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
+import { checkIntegerRange, invalidProp, isDnsName, isIpv4Cidr } from '../core/validation';
+import { bedrockResourceArns } from '../host/access';
+import { SecureOpenClawHost } from '../host/host';
+import { OpenClawConfig } from '../openclaw/config';
+import { GatewayBind } from '../openclaw/gateway';
+
+/** The OpenClaw container image, pinned by tag and (recommended) digest. */
+export interface OpenClawImageOptions {
+  /**
+   * The repository.
+   * @default 'ghcr.io/openclaw/openclaw'
+   */
+  readonly repository?: string;
+  /**
+   * The tag (an OpenClaw release).
+   * @default SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION
+   */
+  readonly tag?: string;
+  /**
+   * The image digest, `sha256:` and 64 hex digits. With it, every node runs exactly the image you reviewed even if
+   * the tag is moved.
+   * @default - none: the tag alone (synth warns)
+   */
+  readonly digest?: string;
+}
+
+/** Resources and budget of one tenant. Every field has seed 001's default. */
+export interface TenantOptions {
+  /**
+   * CPU of the tenant's namespace quota (requests and limits), a Kubernetes quantity.
+   * @default '4'
+   */
+  readonly cpu?: string;
+  /**
+   * Memory of the tenant's namespace quota (requests and limits), a Kubernetes quantity.
+   * @default '8Gi'
+   */
+  readonly memory?: string;
+  /**
+   * Most pods in the tenant's namespace.
+   * @default 10
+   */
+  readonly maxPods?: number;
+  /**
+   * Monthly Amazon Bedrock budget in US dollars (the gateway-token secret's `budget-usd` tag).
+   * @default 100
+   */
+  readonly budgetUsd?: number;
+}
+
+/** The gateway container's requests and limits, as Kubernetes quantities. */
+export interface GatewayResourcesOptions {
+  /** @default '500m' */
+  readonly cpuRequest?: string;
+  /** @default '1Gi' */
+  readonly memoryRequest?: string;
+  /** @default '2' */
+  readonly cpuLimit?: string;
+  /** @default '2Gi' */
+  readonly memoryLimit?: string;
+}
+
+/** Properties of {@link OpenClawTenantPlatform}. */
+export interface OpenClawTenantPlatformProps {
+  /**
+   * The public DNS name browsers reach the tenants at (`https://<domainName>/t/<tenant>/`): each gateway accepts
+   * only this origin.
+   */
+  readonly domainName: string;
+
+  /**
+   * Availability zones of the new VPC (2 or 3); one NAT gateway in each.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+
+  /**
+   * CIDR block of the new VPC. Tenant pods never send to it except through the platform's allowlist.
+   * @default '10.0.0.0/16'
+   */
+  readonly vpcCidr?: string;
+
+  /**
+   * The customer-managed key for Kubernetes secrets, EFS, the data bucket, secrets, logs and backups.
+   * @default - a new key with rotation, retained on delete
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Kubernetes version of the cluster.
+   * @default KubernetesVersion.V1_35
+   */
+  readonly kubernetesVersion?: eks.KubernetesVersion;
+
+  /**
+   * The Lambda layer with kubectl for the cluster's kubectl provider; match it to `kubernetesVersion`.
+   * @default - KubectlV35Layer from @aws-cdk/lambda-layer-kubectl-v35
+   */
+  readonly kubectlLayer?: lambda.ILayerVersion;
+
+  /**
+   * CIDR blocks allowed to reach the Kubernetes API endpoint from the internet. Empty: the endpoint is private
+   * (reachable from the VPC only). `0.0.0.0/0` is refused.
+   * @default - private endpoint only
+   */
+  readonly publicEndpointCidrs?: string[];
+
+  /**
+   * ARN of an IAM role (or user) given cluster-admin through an EKS access entry, for operators.
+   * @default - no human administrator: only the deployment's kubectl provider can change the cluster
+   */
+  readonly adminPrincipalArn?: string;
+
+  /**
+   * The OpenClaw gateway image.
+   * @default - ghcr.io/openclaw/openclaw at SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION, no digest
+   */
+  readonly image?: OpenClawImageOptions;
+
+  /**
+   * The gateway command (the image's entry point is not relied on).
+   * @default ['node', '/app/dist/index.js', 'gateway', 'run']
+   */
+  readonly gatewayCommand?: string[];
+
+  /**
+   * The configuration every tenant's gateway starts from. Per tenant, the platform sets the LAN bind, token
+   * authentication from the tenant's secret, `controlUi.basePath` `/t/<tenant>`, the allowed origin and the
+   * trusted proxies.
+   * @default - OpenClawConfig's hardened defaults
+   */
+  readonly gatewayConfig?: OpenClawConfig;
+
+  /**
+   * Bedrock model or inference profile ids tenants may invoke. Must include every model of `gatewayConfig`.
+   * @default - the models of `gatewayConfig`
+   */
+  readonly allowedModelIds?: string[];
+
+  /**
+   * The gateway container's requests and limits.
+   * @default - 500m / 1Gi requested, 2 / 2Gi limit
+   */
+  readonly gatewayResources?: GatewayResourcesOptions;
+
+  /**
+   * Defaults of tenants added with `addTenant` (each may override them).
+   * @default - 4 CPU, 8Gi, 10 pods, 100 USD a month
+   */
+  readonly tenantDefaults?: TenantOptions;
+
+  /**
+   * How long daily backups of the tenants' file system are kept.
+   * @default Duration.days(35)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * Lock the backup vault (compliance mode) so that no one, the account root included, can delete recovery points
+   * before `backupRetention` ends. Irreversible after a 3-day grace period.
+   * @default false
+   */
+  readonly backupVaultLock?: boolean;
+
+  /**
+   * Retention of the VPC flow logs.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** What a tenant added to the platform consists of. */
+export class OpenClawTenant extends Construct {
+  /** The tenant's name (a DNS label). */
+  public readonly tenantName: string;
+  /** The tenant's namespace, `openclaw-<tenant>`. */
+  public readonly namespace: string;
+  /** The gateway token, `openclaw/<tenant>/gateway-token`, tagged `tenant-namespace` and `budget-usd`. */
+  public readonly gatewayTokenSecret: secretsmanager.ISecret;
+  /** The Kubernetes objects of the tenant, as applied (the tenant renderer's output). */
+  public readonly manifests: any[];
+
+  /** @internal */
+  constructor(scope: Construct, id: string, platform: OpenClawTenantPlatform, rendered: RenderedTenant, spec: TenantSpec) {
+    super(scope, id);
+    this.tenantName = rendered.tenant;
+    this.namespace = rendered.namespace;
+    this.manifests = rendered.objects;
+
+    const secret = new secretsmanager.Secret(this, 'GatewayToken', {
+      secretName: rendered.gatewayTokenSecretName,
+      description: `OpenClaw gateway token of tenant ${rendered.tenant}`,
+      encryptionKey: platform.encryptionKey,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Tags.of(secret).add('tenant-namespace', rendered.namespace);
+    Tags.of(secret).add('budget-usd', String(spec.budgetUsd));
+    this.gatewayTokenSecret = secret;
+
+    const association = new CfnPodIdentityAssociation(this, 'PodIdentity', {
+      clusterName: platform.cluster.clusterName,
+      namespace: rendered.namespace,
+      serviceAccount: rendered.serviceAccount,
+      roleArn: platform.tenantRole.roleArn,
+    });
+    const manifest = new eks.KubernetesManifest(this, 'Manifests', {
+      cluster: platform.cluster,
+      manifest: rendered.objects,
+      overwrite: true,
+      // Tenant state lives on EFS and in Secrets Manager: removing the tenant from code removes its workloads,
+      // never its data (the volume's directory, the access point and the secret are retained).
+      prune: true,
+    });
+    // The gateway's first start resolves its token and assumes its role: both must exist first.
+    manifest.node.addDependency(secret, association, platform._clusterReady);
+  }
+}
+
+/**
+ * Multi-tenant OpenClaw on Amazon EKS: one gateway per tenant in its own namespace, isolated by network policy,
+ * quotas and attribute-based IAM, reaching Amazon Bedrock through EKS Pod Identity with no API keys, with state on
+ * encrypted EFS backed up daily.
+ */
+export class OpenClawTenantPlatform extends Construct {
+  /** The EKS cluster. */
+  public readonly cluster: eks.Cluster;
+  /** The VPC. */
+  public readonly vpc: ec2.IVpc;
+  /** The customer-managed key of the platform. */
+  public readonly encryptionKey: kms.IKey;
+  /** The one role every tenant's gateway assumes through Pod Identity; its policies isolate tenants by namespace tag. */
+  public readonly tenantRole: iam.Role;
+  /** The shared data bucket: each tenant reads and writes only under `<namespace>/`. */
+  public readonly dataBucket: s3.Bucket;
+  /** The file system holding every tenant's state (one access point and directory per tenant). */
+  public readonly fileSystem: efs.FileSystem;
+  /** The backup vault of the file system. */
+  public readonly backupVault: backup.BackupVault;
+  /** The Bedrock model and inference profile ids tenants may invoke. */
+  public readonly allowedModelIds: string[];
+  /** @internal */
+  public readonly _clusterReady: DependencyGroup;
+
+  private readonly spec: PlatformSpec;
+  private readonly tenantDefaults: TenantOptions;
+  private readonly tenantsByName = new Map<string, OpenClawTenant>();
+
+  constructor(scope: Construct, id: string, props: OpenClawTenantPlatformProps) {
+    super(scope, id);
+    const maxAzs = props.maxAzs ?? 2;
+    checkIntegerRange(this, 'maxAzs', maxAzs, 2, 3);
+    if (maxAzs === 3 && Stack.of(this).availabilityZones.length < 3) {
+      Annotations.of(this).addWarningV2('cdk-openclaw:three-zones',
+        'maxAzs is 3 but this stack can see only 2 zones: an environment-agnostic stack gets two. Give the stack an account and region for three.');
+    }
+    const vpcCidr = props.vpcCidr ?? '10.0.0.0/16';
+    if (!isIpv4Cidr(vpcCidr) || Number(vpcCidr.split('/')[1]) > 20 || Number(vpcCidr.split('/')[1]) < 16) {
+      invalidProp(this, 'vpcCidr', vpcCidr, 'an IPv4 CIDR block from /16 to /20 (room for a /22 or larger private subnet per zone)');
+    }
+    if (Token.isUnresolved(props.domainName) || !isDnsName(props.domainName)) {
+      invalidProp(this, 'domainName', props.domainName, 'a lower-case DNS name such as openclaw.example.com');
+    }
+    const publicCidrs = props.publicEndpointCidrs ?? [];
+    for (const cidr of publicCidrs) {
+      if (Token.isUnresolved(cidr) || !isIpv4Cidr(cidr)) invalidProp(this, 'publicEndpointCidrs', cidr, 'IPv4 CIDR blocks such as 203.0.113.0/24');
+      if (cidr.endsWith('/0')) invalidProp(this, 'publicEndpointCidrs', cidr, 'CIDR blocks of your own networks, not the whole internet (leave the prop empty for a private endpoint)');
+    }
+    if (props.adminPrincipalArn !== undefined && !Token.isUnresolved(props.adminPrincipalArn)
+      && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/.test(props.adminPrincipalArn)) {
+      invalidProp(this, 'adminPrincipalArn', props.adminPrincipalArn, 'the ARN of an IAM role or user');
+    }
+    checkLogRetention(this, 'logRetention', props.logRetention);
+    const retention = props.backupRetention ?? Duration.days(35);
+    if (!Token.isUnresolved(retention.toDays()) && (retention.toDays() < 1 || retention.toDays() > 36500)) {
+      invalidProp(this, 'backupRetention', `${retention.toDays()} days`, 'from 1 to 36500 days');
+    }
+    const image = renderImage(this, props.image ?? {});
+    const gatewayResources: GatewayResources = { ...DEFAULT_GATEWAY_RESOURCES, ...withoutUndefined(props.gatewayResources ?? {}) };
+    const publicOrigin = `https://${props.domainName}`;
+    const config = (props.gatewayConfig ?? new OpenClawConfig()).withGateway({
+      bind: GatewayBind.LAN,
+      trustedProxies: [vpcCidr],
+      controlUi: { ...props.gatewayConfig?.props.gateway?.controlUi, allowedOrigins: [publicOrigin] },
+    });
+    this.allowedModelIds = checkModels(this, config, props.allowedModelIds);
+    this.tenantDefaults = props.tenantDefaults ?? {};
+    this.checkDefaults(gatewayResources);
+
+    this.encryptionKey = resolveKey(this, 'Key', props.encryptionKey, { description: 'OpenClaw tenant platform: Kubernetes secrets, file system, data, tokens, logs, backups' });
+    allowLogsService(this.encryptionKey);
+    this.vpc = createVpc(this, 'Vpc', {
+      key: this.encryptionKey,
+      flowLogRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      nat: NatStrategy.GATEWAY,
+      natPerAz: true,
+      maxAzs,
+      cidr: vpcCidr,
+      privateCidrMask: Number(vpcCidr.split('/')[1]) + 3,
+      interfaceEndpoints: false,
+    });
+    const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+
+    // --- cluster -------------------------------------------------------------------------------------------------
+    const nodeRole = new iam.Role(this, 'NodeRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'EKS Auto Mode nodes of the OpenClaw tenant platform',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodeMinimalPolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
+      ],
+    });
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      version: props.kubernetesVersion ?? eks.KubernetesVersion.V1_35,
+      vpc: this.vpc,
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
+      // Only the system pool of Auto Mode: every workload of ours runs in the platform's own node pool, whose node
+      // class enforces network policies.
+      compute: { nodePools: ['system'], nodeRole },
+      secretsEncryptionKey: this.encryptionKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API, eks.ClusterLoggingTypes.AUDIT, eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER, eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      endpointAccess: publicCidrs.length === 0 ? eks.EndpointAccess.PRIVATE : eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...publicCidrs),
+      // The deployment's own kubectl provider gets its access entry; nobody else is an administrator unless named.
+      bootstrapClusterCreatorAdminPermissions: false,
+      kubectlProviderOptions: { kubectlLayer: props.kubectlLayer ?? new KubectlV35Layer(this, 'KubectlLayer') },
+    });
+    if (props.adminPrincipalArn !== undefined) {
+      this.cluster.grantClusterAdmin('Administrator', props.adminPrincipalArn);
+    }
+    const clusterWide = this.cluster.addManifest('NetworkPolicies', ...networkPolicyObjects({
+      nodeRoleName: nodeRole.roleName,
+      subnetIds: privateSubnets.subnetIds,
+      securityGroupId: this.cluster.clusterSecurityGroupId,
+    }), ...PLATFORM_NAMESPACE_OBJECTS);
+
+    // --- tenant state: EFS with one access point per tenant, backed up daily ----------------------------------
+    this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      encrypted: true,
+      kmsKey: this.encryptionKey,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      lifecyclePolicy: efs.LifecyclePolicy.AFTER_30_DAYS,
+      removalPolicy: RemovalPolicy.RETAIN,
+      enableAutomaticBackups: false,
+      // Not anonymous access: it only stops CDK adding its own statement (root and write access for any principal
+      // through a mount target). The policy below is the whole policy, and it grants nothing to anonymous clients.
+      allowAnonymousAccess: true,
+    });
+    // Mount targets admit NFS from the cluster's nodes only.
+    this.fileSystem.connections.allowFrom(
+      ec2.Peer.securityGroupId(this.cluster.clusterSecurityGroupId), ec2.Port.tcp(2049), 'NFS from the EKS nodes only');
+    const csiRole = new iam.Role(this, 'EfsCsiDriverRole', {
+      assumedBy: podIdentityPrincipal(),
+      description: 'EFS CSI driver of the OpenClaw tenant platform (Pod Identity)',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEFSCSIDriverPolicy')],
+    });
+    scopeTrust(csiRole, this.cluster);
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyWithoutTls',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['*'],
+      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+    }));
+    this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'MountThroughMountTargetsOnly',
+      principals: [new iam.ArnPrincipal(csiRole.roleArn)],
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+    }));
+    const efsAddon = new eks.Addon(this, 'EfsCsiDriver', { cluster: this.cluster, addonName: 'aws-efs-csi-driver', addonVersion: EFS_CSI_VERSION });
+    (efsAddon.node.defaultChild as CfnAddon).podIdentityAssociations = [
+      { serviceAccount: 'efs-csi-controller-sa', roleArn: csiRole.roleArn },
+      { serviceAccount: 'efs-csi-node-sa', roleArn: csiRole.roleArn },
+    ];
+    const storage = this.cluster.addManifest('StorageClass', storageClass(this.fileSystem.fileSystemId));
+    storage.node.addDependency(efsAddon);
+
+    this.backupVault = new backup.BackupVault(this, 'BackupVault', {
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lockConfiguration: props.backupVaultLock ? { minRetention: retention, changeableFor: Duration.days(3) } : undefined,
+    });
+    const plan = new backup.BackupPlan(this, 'BackupPlan', { backupVault: this.backupVault });
+    plan.addRule(new backup.BackupPlanRule({
+      ruleName: 'Daily',
+      scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+      startWindow: Duration.hours(1),
+      completionWindow: Duration.hours(8),
+      deleteAfter: retention,
+    }));
+    plan.addSelection('TenantState', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)], allowRestores: true });
+
+    // --- the shared tenant role (ABAC on the namespace session tag) and the data bucket -------------------------
+    const accessLogs = accessLogBucket(this, 'AccessLogs');
+    this.dataBucket = secureBucket(this, 'DataBucket', { key: this.encryptionKey, accessLogs, accessLogsPrefix: 'data/' });
+    this.tenantRole = new iam.Role(this, 'TenantRole', {
+      assumedBy: podIdentityPrincipal(),
+      description: 'Every OpenClaw tenant gateway (Pod Identity); access is keyed on the kubernetes-namespace session tag',
+    });
+    scopeTrust(this.tenantRole, this.cluster);
+    this.grantTenantAccess();
+
+    // Tenants are applied after the cluster-wide objects they rely on.
+    this._clusterReady = new DependencyGroup(clusterWide, storage);
+
+    this.spec = {
+      image,
+      command: props.gatewayCommand ?? ['node', '/app/dist/index.js', 'gateway', 'run'],
+      region: Stack.of(this).region,
+      vpcCidr,
+      publicOrigin,
+      routerPodLabels: { 'app.kubernetes.io/name': 'openclaw-router' },
+      storageClassName: STORAGE_CLASS_NAME,
+      storageSize: '10Gi',
+      gatewayResources,
+      openclawConfig: config._toObject(this),
+    };
+  }
+
+  /**
+   * Adds a tenant declared in code: its gateway-token secret, its Pod Identity association and its Kubernetes
+   * objects (three CloudFormation resources).
+   *
+   * @param name a DNS label of at most 54 characters (the namespace is `openclaw-<name>`)
+   */
+  public addTenant(name: string, options: TenantOptions = {}): OpenClawTenant {
+    if (Token.isUnresolved(name)) invalidProp(this, 'addTenant name', name, 'a literal tenant name (it names CloudFormation resources)');
+    if (this.tenantsByName.has(name)) invalidProp(this, 'addTenant name', name, 'a tenant name not added before');
+    const spec: TenantSpec = {
+      name,
+      cpu: options.cpu ?? this.tenantDefaults.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
+      memory: options.memory ?? this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory,
+      pods: options.maxPods ?? this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+      budgetUsd: options.budgetUsd ?? this.tenantDefaults.budgetUsd ?? DEFAULT_BUDGET_USD,
+    };
+    let rendered: RenderedTenant;
+    try {
+      rendered = renderTenant(spec, this.spec);
+    } catch (e) {
+      if (e instanceof SpecError) invalidProp(this, e.prop, e.value, e.allowed);
+      throw e;
+    }
+    const tenant = new OpenClawTenant(this, `Tenant-${name}`, this, rendered, spec);
+    this.tenantsByName.set(name, tenant);
+    return tenant;
+  }
+
+  /** The tenants added so far, in order. */
+  public get tenants(): OpenClawTenant[] {
+    return [...this.tenantsByName.values()];
+  }
+
+  private checkDefaults(gatewayResources: GatewayResources): void {
+    const d = this.tenantDefaults;
+    try {
+      validateTenantSpec({
+        name: 'defaults',
+        cpu: d.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
+        memory: d.memory ?? DEFAULT_TENANT_QUOTA.memory,
+        pods: d.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+        budgetUsd: d.budgetUsd ?? DEFAULT_BUDGET_USD,
+      }, gatewayResources);
+    } catch (e) {
+      if (e instanceof SpecError) invalidProp(this, e.prop.replace("tenant 'defaults' ", 'tenantDefaults.'), e.value, e.allowed);
+      throw e;
+    }
+  }
+
+  private grantTenantAccess(): void {
+    const ns = '${aws:PrincipalTag/kubernetes-namespace}';
+    const role = this.tenantRole;
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadOwnTenantSecrets',
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resources: [`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:openclaw/*`],
+      conditions: { StringEquals: { 'aws:ResourceTag/tenant-namespace': ns } },
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'DecryptThroughSecretsManagerAndS3Only',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': [`secretsmanager.${Aws.REGION}.amazonaws.com`, `s3.${Aws.REGION}.amazonaws.com`] } },
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'InvokeAllowedBedrockModels',
+      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      resources: this.allowedModelIds.flatMap((m) => bedrockResourceArns(m)),
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'DiscoverBedrockModels',
+      actions: ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'],
+      resources: ['*'],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'OwnPrefixOfTheDataBucket',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [this.dataBucket.arnForObjects(`${ns}/*`)],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ListOwnPrefixOfTheDataBucket',
+      actions: ['s3:ListBucket'],
+      resources: [this.dataBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${ns}/*`, ns] } },
+    }));
+  }
+}
+
+/** The EFS CSI driver add-on version the platform was tested with (documented in docs/tenant-platform.md). */
+export const EFS_CSI_VERSION = 'v2.1.13-eksbuild.1';
+
+function podIdentityPrincipal(): iam.IPrincipal {
+  return new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags();
+}
+
+/** Only Pod Identity of this cluster in this account may assume the role. */
+function scopeTrust(role: iam.Role, cluster: eks.Cluster): void {
+  const trust = role.assumeRolePolicy!;
+  // withSessionTags() made one statement with sts:AssumeRole and sts:TagSession; add the conditions to it.
+  const statement = (trust as any).statements[0] as iam.PolicyStatement;
+  statement.addCondition('StringEquals', { 'aws:SourceAccount': Aws.ACCOUNT_ID });
+  statement.addCondition('ArnEquals', { 'aws:SourceArn': cluster.clusterArn });
+}
+
+function renderImage(scope: Construct, options: OpenClawImageOptions): string {
+  const repository = options.repository ?? 'ghcr.io/openclaw/openclaw';
+  const tag = options.tag ?? SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION;
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(repository)) {
+    invalidProp(scope, 'image.repository', repository, 'an image repository such as ghcr.io/openclaw/openclaw (no tag, no digest)');
+  }
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest') {
+    invalidProp(scope, 'image.tag', tag, "an image tag naming a release (not 'latest')");
+  }
+  if (options.digest === undefined) {
+    Annotations.of(scope).addWarningV2('cdk-openclaw:image-digest', `image.digest is not set: nodes pull whatever ${repository}:${tag} points to when they start. Pin the digest you reviewed.`);
+    return `${repository}:${tag}`;
+  }
+  if (!/^sha256:[0-9a-f]{64}$/.test(options.digest)) {
+    invalidProp(scope, 'image.digest', options.digest, "'sha256:' followed by 64 lower-case hex digits");
+  }
+  return `${repository}:${tag}@${options.digest}`;
+}
+
+const MODEL_ID = /^([a-z]{2,6}(-[a-z]+)?\.)?[a-z0-9-]+\.[a-z0-9][a-z0-9._:-]*$/;
+
+function checkModels(scope: Construct, config: OpenClawConfig, allowed: string[] | undefined): string[] {
+  const configured = [config.primaryModelId, ...(config.props.bedrock?.additionalModels ?? []).map((m) => m.modelId)];
+  const ids = allowed ?? configured;
+  if (ids.length === 0) invalidProp(scope, 'allowedModelIds', ids, 'at least one Bedrock model or inference profile id');
+  for (const id of ids) {
+    if (!Token.isUnresolved(id) && !MODEL_ID.test(id)) {
+      invalidProp(scope, 'allowedModelIds', id, 'Bedrock model ids such as anthropic.claude-3-5-haiku-20241022-v1:0 or inference profile ids such as us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+    }
+  }
+  for (const id of configured) {
+    if (!Token.isUnresolved(id) && !ids.includes(id)) {
+      invalidProp(scope, 'allowedModelIds', ids, `a list including every model of gatewayConfig (missing ${id})`);
+    }
+  }
+  return ids;
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

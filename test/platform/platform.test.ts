@@ -1,0 +1,393 @@
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { OpenClawConfig } from '../../src/openclaw';
+import { OpenClawTenantPlatform, OpenClawTenantPlatformProps } from '../../src/platform/platform';
+import { resourcesOf, testApp } from '../util';
+
+const DOMAIN = 'openclaw.example.com';
+
+function synth(props: Partial<OpenClawTenantPlatformProps> = {}, build?: (p: OpenClawTenantPlatform, stack: Stack) => void) {
+  const app = testApp();
+  const stack = new Stack(app, 'Test');
+  const platform = new OpenClawTenantPlatform(stack, 'Platform', { domainName: DOMAIN, ...props });
+  build?.(platform, stack);
+  const template = Template.fromStack(stack);
+  return { stack, platform, template, json: template.toJSON() };
+}
+
+/** The text of every manifest a template applies (tokens shown as ${TOKEN}). */
+function manifestsText(template: Template): string[] {
+  return resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => {
+    const m = r.Properties.Manifest;
+    if (typeof m === 'string') return m;
+    return (m['Fn::Join'][1] as any[]).map((p) => (typeof p === 'string' ? p : '${TOKEN}')).join('');
+  });
+}
+
+function manifestObjects(template: Template): any[] {
+  return manifestsText(template).flatMap((t) => JSON.parse(t));
+}
+
+const base = synth({}, (p) => p.addTenant('acme'));
+
+describe('the cluster', () => {
+  test('Kubernetes 1.35, secrets envelope-encrypted with the platform key, every control-plane log type', () => {
+    base.template.hasResourceProperties('AWS::EKS::Cluster', {
+      Version: '1.35',
+      EncryptionConfig: [{ Provider: { KeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] } }, Resources: ['secrets'] }],
+      Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((Type) => ({ Type })) } },
+    });
+  });
+
+  test('the API endpoint is private by default; access entries only (no aws-auth ConfigMap); no creator admin', () => {
+    base.template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: { EndpointPrivateAccess: true, EndpointPublicAccess: false },
+      AccessConfig: { AuthenticationMode: 'API', BootstrapClusterCreatorAdminPermissions: false },
+    });
+    expect(JSON.stringify(base.json)).not.toContain('aws-auth');
+  });
+
+  test('public access to the endpoint only from the CIDR blocks given', () => {
+    const { template } = synth({ publicEndpointCidrs: ['203.0.113.0/24'] });
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: { EndpointPrivateAccess: true, EndpointPublicAccess: true, PublicAccessCidrs: ['203.0.113.0/24'] },
+    });
+  });
+
+  test('control plane and nodes only in private subnets', () => {
+    const cluster = resourcesOf(base.template, 'AWS::EKS::Cluster')[0][1];
+    const subnets = cluster.Properties.ResourcesVpcConfig.SubnetIds.map((s: any) => s.Ref);
+    expect(subnets).toHaveLength(2);
+    for (const s of subnets) expect(s).toMatch(/PrivateSubnet/);
+    const nodeClass = manifestObjects(base.template).find((o) => o.kind === 'NodeClass');
+    expect(nodeClass.spec.subnetSelectorTerms).toHaveLength(2);
+  });
+
+  test('EKS Auto Mode with only the system pool built in: workloads run in the platform node pool, which enforces network policies', () => {
+    base.template.hasResourceProperties('AWS::EKS::Cluster', { ComputeConfig: { Enabled: true, NodePools: ['system'] } });
+    const objects = manifestObjects(base.template);
+    expect(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni')).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+      data: { 'enable-network-policy-controller': 'true' },
+    });
+    const nodeClass = objects.find((o) => o.kind === 'NodeClass');
+    expect(nodeClass.spec.networkPolicy).toBe('DefaultAllow');
+    const pool = objects.find((o) => o.kind === 'NodePool');
+    expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: nodeClass.metadata.name });
+    expect(pool.spec.template.spec.requirements).toContainEqual({ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] });
+  });
+
+  test('an administrator principal gets cluster-admin through an access entry', () => {
+    const arn = 'arn:aws:iam::111122223333:role/platform-admins';
+    const { template } = synth({ adminPrincipalArn: arn });
+    const [, entry] = resourcesOf(template, 'AWS::EKS::AccessEntry').find(([, r]) => r.Properties.PrincipalArn === arn)!;
+    expect(entry.Properties.AccessPolicies).toHaveLength(1);
+    expect(entry.Properties.AccessPolicies[0].AccessScope).toEqual({ Type: 'cluster' });
+    expect(JSON.stringify(entry.Properties.AccessPolicies[0].PolicyArn)).toContain(':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy');
+    // Without one, only the deployment's kubectl provider has an entry.
+    expect(resourcesOf(base.template, 'AWS::EKS::AccessEntry')).toHaveLength(1);
+  });
+
+  test('the kubectl layer is a prop; by default the Kubernetes 1.35 kubectl layer', () => {
+    const layerIds = (t: Template) => resourcesOf(t, 'AWS::Lambda::LayerVersion').map(([id]) => id);
+    expect(layerIds(base.template).some((id) => /^PlatformKubectlLayer/.test(id))).toBe(true);
+    const app = testApp();
+    const stack = new Stack(app, 'Layer');
+    const layer = lambda.LayerVersion.fromLayerVersionArn(stack, 'MyKubectl', 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl134:3');
+    new OpenClawTenantPlatform(stack, 'P', { domainName: DOMAIN, kubectlLayer: layer, kubernetesVersion: eks.KubernetesVersion.V1_34 });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.34' });
+    expect(layerIds(t).some((id) => /KubectlLayer/.test(id))).toBe(false);
+    t.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.arrayWith(['arn:aws:lambda:us-east-1:111122223333:layer:kubectl134:3']) });
+    expect(KubectlV35Layer.name).toBe('KubectlV35Layer');
+  });
+});
+
+describe('the VPC', () => {
+  test('two zones by default, one NAT gateway per zone, flow logs', () => {
+    expect(resourcesOf(base.template, 'AWS::EC2::NatGateway')).toHaveLength(2);
+    base.template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+
+  test('three zones as a prop, with /19 private subnets (8,000 pod addresses each), in a stack that knows its region', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Zones', { env: { account: '111122223333', region: 'eu-west-1' } });
+    new OpenClawTenantPlatform(stack, 'Platform', { domainName: DOMAIN, maxAzs: 3 });
+    const template = Template.fromStack(stack);
+    expect(resourcesOf(template, 'AWS::EC2::NatGateway')).toHaveLength(3);
+    const privateSubnets = resourcesOf(template, 'AWS::EC2::Subnet').filter(([id]) => /Private/.test(id));
+    expect(privateSubnets.map(([, r]) => r.Properties.CidrBlock.split('/')[1])).toEqual(['19', '19', '19']);
+  });
+
+  test('an environment-agnostic stack sees two zones: asking for three warns', () => {
+    const { stack } = synth({ maxAzs: 3 });
+    Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('maxAzs is 3 but this stack can see only 2 zones'));
+  });
+});
+
+describe('tenant state on EFS, backed up', () => {
+  test('the file system is encrypted with the platform key, elastic, retained', () => {
+    base.template.hasResource('AWS::EFS::FileSystem', {
+      Properties: Match.objectLike({ Encrypted: true, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] }, ThroughputMode: 'elastic' }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('its policy refuses non-TLS access and lets only the CSI driver mount, through mount targets', () => {
+    const fs = resourcesOf(base.template, 'AWS::EFS::FileSystem')[0][1];
+    const statements = fs.Properties.FileSystemPolicy.Statement;
+    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DenyWithoutTls', Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(expect.objectContaining({
+      Sid: 'MountThroughMountTargetsOnly',
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+      Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/EfsCsiDriverRole/), 'Arn'] } },
+    }));
+    // Nothing for anyone else: no statement for any principal but the deny.
+    expect(statements.filter((st: any) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('"*"'))).toEqual([]);
+    expect(statements).toHaveLength(2);
+  });
+
+  test('mount targets admit NFS from the cluster security group only', () => {
+    const groups = resourcesOf(base.template, 'AWS::EC2::SecurityGroup').filter(([id]) => /FileSystem/.test(id));
+    expect(groups).toHaveLength(1);
+    expect(groups[0][1].Properties.SecurityGroupIngress).toEqual([{
+      Description: 'NFS from the EKS nodes only',
+      FromPort: 2049,
+      ToPort: 2049,
+      IpProtocol: 'tcp',
+      SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^PlatformCluster/), 'ClusterSecurityGroupId'] },
+    }]);
+  });
+
+  test('the EFS CSI driver add-on, pinned, with its own Pod Identity role', () => {
+    base.template.hasResourceProperties('AWS::EKS::Addon', {
+      AddonName: 'aws-efs-csi-driver',
+      AddonVersion: Match.stringLikeRegexp('^v2\\.'),
+      PodIdentityAssociations: [
+        { ServiceAccount: 'efs-csi-controller-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
+        { ServiceAccount: 'efs-csi-node-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
+      ],
+    });
+  });
+
+  test('a StorageClass with one access point per tenant, owned by the gateway user, claims retained, TLS and IAM mounts', () => {
+    const sc = manifestObjects(base.template).find((o) => o.kind === 'StorageClass');
+    expect(sc).toMatchObject({
+      provisioner: 'efs.csi.aws.com',
+      reclaimPolicy: 'Retain',
+      mountOptions: ['tls', 'iam'],
+      parameters: { provisioningMode: 'efs-ap', uid: '1000', gid: '1000', directoryPerms: '700', subPathPattern: '${.PVC.namespace}', ensureUniqueDirectory: 'false' },
+    });
+    expect(base.platform.tenants[0].manifests.find((o) => o.kind === 'PersistentVolumeClaim').spec.storageClassName).toBe(sc.metadata.name);
+  });
+
+  test('daily AWS Backup into a vault encrypted with the platform key, 35 days by default, retained', () => {
+    base.template.hasResource('AWS::Backup::BackupVault', {
+      Properties: Match.objectLike({ EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] } }),
+      DeletionPolicy: 'Retain',
+    });
+    base.template.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: { BackupPlanRule: [Match.objectLike({ ScheduleExpression: 'cron(0 3 * * ? *)', Lifecycle: { DeleteAfterDays: 35 } })] },
+    });
+    base.template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: { Resources: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] },
+    });
+  });
+
+  test('retention is a prop, and the vault can be locked', () => {
+    const { template } = synth({ backupRetention: Duration.days(90), backupVaultLock: true });
+    template.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: { BackupPlanRule: [Match.objectLike({ Lifecycle: { DeleteAfterDays: 90 } })] },
+    });
+    template.hasResourceProperties('AWS::Backup::BackupVault', { LockConfiguration: { MinRetentionDays: 90, ChangeableForDays: 3 } });
+    expect(JSON.stringify(base.json)).not.toContain('LockConfiguration');
+  });
+});
+
+describe('the shared tenant role', () => {
+  const role = () => resourcesOf(base.template, 'AWS::IAM::Role').find(([id]) => /TenantRole/.test(id))![1];
+  const statements = () => {
+    const [, policy] = resourcesOf(base.template, 'AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Roles).includes('TenantRole'))!;
+    return Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
+  };
+
+  test('only EKS Pod Identity of this cluster in this account may assume it, with session tags', () => {
+    expect(role().Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^PlatformCluster/), 'Arn'] } },
+      },
+    }]);
+  });
+
+  test('secrets: only those tagged with the caller\'s own namespace', () => {
+    expect(statements().ReadOwnTenantSecrets).toMatchObject({
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Condition: { StringEquals: { 'aws:ResourceTag/tenant-namespace': '${aws:PrincipalTag/kubernetes-namespace}' } },
+    });
+  });
+
+  test('the key: decrypt only through Secrets Manager and S3', () => {
+    expect(statements().DecryptThroughSecretsManagerAndS3Only.Condition.StringEquals['kms:ViaService']).toHaveLength(2);
+    expect(JSON.stringify(statements().DecryptThroughSecretsManagerAndS3Only.Condition)).toMatch(/secretsmanager\..*s3\./);
+  });
+
+  test('Bedrock: invoke only the allowed models and inference profiles', () => {
+    const resources = JSON.stringify(statements().InvokeAllowedBedrockModels.Resource);
+    expect(resources).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(resources).toContain('foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(resources).not.toContain('"*"');
+  });
+
+  test('the data bucket: only the caller\'s namespace prefix', () => {
+    expect(JSON.stringify(statements().OwnPrefixOfTheDataBucket.Resource)).toContain('/${aws:PrincipalTag/kubernetes-namespace}/*');
+    expect(statements().ListOwnPrefixOfTheDataBucket.Condition).toEqual({
+      StringLike: { 's3:prefix': ['${aws:PrincipalTag/kubernetes-namespace}/*', '${aws:PrincipalTag/kubernetes-namespace}'] },
+    });
+  });
+
+  test('more models as a prop; every configured model must be allowed', () => {
+    const { platform } = synth({ allowedModelIds: ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-pro-v1:0'] });
+    expect(platform.allowedModelIds).toEqual(['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-pro-v1:0']);
+    expect(() => synth({ allowedModelIds: ['amazon.nova-pro-v1:0'] })).toThrow(
+      /Platform: allowedModelIds must be a list including every model of gatewayConfig \(missing global\.anthropic\.claude-sonnet-4-5-20250929-v1:0\)/);
+  });
+});
+
+describe('tenants declared in code', () => {
+  test('each adds three CloudFormation resources: its secret, its Pod Identity association and its manifests', () => {
+    const count = (n: number) => Object.keys(synth({}, (p) => { for (let i = 0; i < n; i++) p.addTenant(`t${i}`); }).json.Resources).length;
+    const zero = count(0);
+    expect(count(1) - zero).toBe(3);
+    expect(count(5) - zero).toBe(15);
+  });
+
+  test('the gateway token: openclaw/<tenant>/gateway-token, generated, encrypted with the key, tagged, retained', () => {
+    base.template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: {
+        Name: 'openclaw/acme/gateway-token',
+        Description: Match.anyValue(),
+        GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] },
+        Tags: [{ Key: 'budget-usd', Value: '100' }, { Key: 'tenant-namespace', Value: 'openclaw-acme' }],
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('the Pod Identity association binds the tenant service account to the shared role', () => {
+    base.template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      Namespace: 'openclaw-acme',
+      ServiceAccount: 'openclaw',
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('TenantRole'), 'Arn'] },
+    });
+  });
+
+  test("the manifests applied are the renderer's output, after the secret, the association and the cluster-wide objects", () => {
+    const tenant = base.platform.tenants[0];
+    expect(tenant.namespace).toBe('openclaw-acme');
+    const applied = resourcesOf(base.template, 'Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => /Tenantacme/.test(id))!;
+    expect(manifestsText(base.template).find((t) => t.includes('"name":"openclaw-acme"'))).toBeDefined();
+    const deps: string[] = applied[1].DependsOn;
+    expect(deps.some((d) => /GatewayToken/.test(d))).toBe(true);
+    expect(deps.some((d) => /PodIdentity/.test(d))).toBe(true);
+    expect(deps.some((d) => /StorageClass/.test(d))).toBe(true);
+    expect(deps.some((d) => /NetworkPolicies/.test(d))).toBe(true);
+    expect(tenant.manifests.map((o) => o.kind)).toEqual([
+      'Namespace', 'ResourceQuota', 'LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ServiceAccount', 'ConfigMap',
+      'PersistentVolumeClaim', 'Deployment', 'Service', 'PodDisruptionBudget',
+    ]);
+  });
+
+  test("openclaw.json of a tenant carries the platform's origin, the tenant path and the platform's model", () => {
+    const cm = base.platform.tenants[0].manifests.find((o) => o.kind === 'ConfigMap');
+    const doc = JSON.parse(cm.data['openclaw.json']);
+    expect(doc.gateway.controlUi).toMatchObject({ basePath: '/t/acme', allowedOrigins: [`https://${DOMAIN}`] });
+    expect(doc.agents.defaults.model.primary).toBe('amazon-bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  });
+
+  test('per-tenant overrides and platform-wide defaults', () => {
+    const { template, platform } = synth({ tenantDefaults: { budgetUsd: 40, cpu: '8' } }, (p) => {
+      p.addTenant('small');
+      p.addTenant('big', { budgetUsd: 500, memory: '32Gi', maxPods: 30 });
+    });
+    const quota = (name: string) => platform.tenants.find((t) => t.tenantName === name)!.manifests.find((o) => o.kind === 'ResourceQuota').spec.hard;
+    expect(quota('small')).toMatchObject({ 'requests.cpu': '8', 'requests.memory': '8Gi', 'pods': '10' });
+    expect(quota('big')).toMatchObject({ 'requests.cpu': '8', 'requests.memory': '32Gi', 'pods': '30' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/small/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '40' }]) });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/big/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '500' }]) });
+  });
+
+  test('the image is pinned by tag and digest; without a digest, synth warns', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const pinned = synth({ image: { tag: '2026.9.6', digest } }, (p) => p.addTenant('acme'));
+    expect(pinned.platform.tenants[0].manifests.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].image)
+      .toBe(`ghcr.io/openclaw/openclaw:2026.9.6@${digest}`);
+    Annotations.fromStack(pinned.stack).hasNoWarning('*', Match.stringLikeRegexp('image.digest'));
+    Annotations.fromStack(base.stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('image.digest is not set'));
+  });
+});
+
+describe('stateful resources are retained', () => {
+  test.each(['AWS::KMS::Key', 'AWS::EFS::FileSystem', 'AWS::Backup::BackupVault', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret'])('%s', (type) => {
+    const all = resourcesOf(base.template, type);
+    expect(all.length).toBeGreaterThan(0);
+    for (const [, r] of all) expect(r.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('bad input fails at synth, naming the prop, the value and what is allowed', () => {
+  test.each<[string, Partial<OpenClawTenantPlatformProps>, RegExp]>([
+    ['one zone', { maxAzs: 1 }, /Test\/Platform: maxAzs must be an integer from 2 to 3, got 1/],
+    ['four zones', { maxAzs: 4 }, /maxAzs must be an integer from 2 to 3, got 4/],
+    ['a VPC CIDR that is not one', { vpcCidr: '10.0.0.0' }, /vpcCidr must be an IPv4 CIDR block from \/16 to \/20/],
+    ['a VPC too small for tenants', { vpcCidr: '10.0.0.0/24' }, /vpcCidr must be an IPv4 CIDR block from \/16 to \/20 .* got '10.0.0.0\/24'/],
+    ['a public endpoint open to the internet', { publicEndpointCidrs: ['0.0.0.0/0'] }, /publicEndpointCidrs must be CIDR blocks of your own networks, not the whole internet .* got '0.0.0.0\/0'/],
+    ['a public endpoint CIDR that is not one', { publicEndpointCidrs: ['my office'] }, /publicEndpointCidrs must be IPv4 CIDR blocks/],
+    ['a domain that is not a DNS name', { domainName: 'https://openclaw.example.com' }, /domainName must be a lower-case DNS name .* got 'https:\/\/openclaw.example.com'/],
+    ['an admin that is not an ARN', { adminPrincipalArn: 'admin' }, /adminPrincipalArn must be the ARN of an IAM role or user, got 'admin'/],
+    ['a model id that is not a Bedrock id', { allowedModelIds: ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'Claude Sonnet'] }, /allowedModelIds must be Bedrock model ids .* got 'Claude Sonnet'/],
+    ['no models', { allowedModelIds: [] }, /allowedModelIds must be at least one Bedrock model/],
+    ['the latest tag', { image: { tag: 'latest' } }, /image.tag must be an image tag naming a release \(not 'latest'\), got 'latest'/],
+    ['a digest that is not sha256', { image: { digest: 'md5:abc' } }, /image.digest must be 'sha256:' followed by 64 lower-case hex digits, got 'md5:abc'/],
+    ['a repository with a tag', { image: { repository: 'ghcr.io/openclaw/openclaw:1' } }, /image.repository must be an image repository/],
+    ['tenant default cpu not a quantity', { tenantDefaults: { cpu: 'four' } }, /tenantDefaults.cpu must be a positive Kubernetes quantity/],
+    ['tenant default budget zero', { tenantDefaults: { budgetUsd: 0 } }, /tenantDefaults.budgetUsd must be a number of US dollars greater than 0/],
+    ['gateway request above its limit', { gatewayResources: { memoryRequest: '4Gi' } }, /gatewayResources.memoryRequest must be at most memoryLimit \(2Gi\), got '4Gi'/],
+    ['backup retention of zero days', { backupRetention: Duration.days(0) }, /backupRetention must be from 1 to 36500 days, got '0 days'/],
+    ['a gateway config with a model the platform does not allow', { gatewayConfig: new OpenClawConfig({ bedrock: { primaryModel: { modelId: 'amazon.nova-pro-v1:0' } } }), allowedModelIds: ['amazon.nova-lite-v1:0'] }, /missing amazon\.nova-pro-v1:0/],
+  ])('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['not a DNS label', 'Acme Corp', /Test\/Platform: tenant name must be a DNS label .* got 'Acme Corp'/],
+    ["too long for 'openclaw-' + name", 'x'.repeat(55), /at most 54 characters so that 'openclaw-<name>' fits in 63/],
+    ['reserved', 'system', /tenant name must be not one of the reserved names/],
+  ])('a tenant name %s', (_name, tenant, message) => {
+    expect(() => synth({}, (p) => p.addTenant(tenant))).toThrow(message);
+  });
+
+  test('a tenant added twice', () => {
+    expect(() => synth({}, (p) => { p.addTenant('acme'); p.addTenant('acme'); })).toThrow(/addTenant name must be a tenant name not added before, got 'acme'/);
+  });
+
+  test('a tenant whose quota cannot hold the gateway', () => {
+    expect(() => synth({}, (p) => p.addTenant('tiny', { memory: '1Gi' }))).toThrow(/tenant 'tiny' memory must be at least the gateway's memoryLimit \(2Gi\), got '1Gi'/);
+  });
+
+  test('a tenant budget of zero or less', () => {
+    expect(() => synth({}, (p) => p.addTenant('free', { budgetUsd: -1 }))).toThrow(/tenant 'free' budgetUsd must be a number of US dollars greater than 0/);
+  });
+});
