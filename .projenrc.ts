@@ -27,8 +27,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   cdkVersion: CDK_VERSION,
   cdkVersionPinning: false,
-  // The tenant platform's default kubectl layer (Kubernetes 1.35): a peer dependency, never bundled.
-  peerDeps: ['@aws-cdk/lambda-layer-kubectl-v35@^2.2.2'],
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
 
@@ -69,6 +67,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@4.1.0',
     // The pod's secret resolver signs its own requests: its tests check the signature against the SDK's signer.
     '@smithy/signature-v4@5.7.5',
+    // The tenant platform's default kubectl layer when the user has it (npm, PyPI). Not a peer dependency: Maven
+    // Central has no build of it for Kubernetes 1.33 or later, so Java users pass their own layer.
+    '@aws-cdk/lambda-layer-kubectl-v35@2.2.2',
   ],
 
   // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).

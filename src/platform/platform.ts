@@ -1,4 +1,3 @@
-import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Annotations, Aws, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -119,7 +118,8 @@ export interface OpenClawTenantPlatformProps {
 
   /**
    * The Lambda layer with kubectl for the cluster's kubectl provider; match it to `kubernetesVersion`.
-   * @default - KubectlV35Layer from @aws-cdk/lambda-layer-kubectl-v35
+   * @default - `KubectlV35Layer` when the app has `@aws-cdk/lambda-layer-kubectl-v35` (npm) or
+   *   `aws-cdk.lambda-layer-kubectl-v35` (PyPI) installed; otherwise required (Maven Central has no build of it)
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
 
@@ -351,7 +351,7 @@ export class OpenClawTenantPlatform extends Construct {
       endpointAccess: publicCidrs.length === 0 ? eks.EndpointAccess.PRIVATE : eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...publicCidrs),
       // The deployment's own kubectl provider gets its access entry; nobody else is an administrator unless named.
       bootstrapClusterCreatorAdminPermissions: false,
-      kubectlProviderOptions: { kubectlLayer: props.kubectlLayer ?? new KubectlV35Layer(this, 'KubectlLayer') },
+      kubectlProviderOptions: { kubectlLayer: props.kubectlLayer ?? defaultKubectlLayer(this) },
     });
     if (props.adminPrincipalArn !== undefined) {
       this.cluster.grantClusterAdmin('Administrator', props.adminPrincipalArn);
@@ -539,6 +539,23 @@ export class OpenClawTenantPlatform extends Construct {
 
 /** The EFS CSI driver add-on version the platform was tested with (documented in docs/tenant-platform.md). */
 export const EFS_CSI_VERSION = 'v2.1.13-eksbuild.1';
+
+/** The kubectl layer package, when the app has it; a clear error otherwise. */
+function defaultKubectlLayer(scope: Construct): lambda.ILayerVersion {
+  let layerModule: any;
+  try {
+    // An optional package of the app, looked up at synth time (never bundled, never a dependency of this library).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, import/no-extraneous-dependencies
+    layerModule = require('@aws-cdk/lambda-layer-kubectl-v35');
+  } catch {
+    layerModule = undefined;
+  }
+  if (typeof layerModule?.KubectlV35Layer !== 'function') {
+    invalidProp(scope, 'kubectlLayer', undefined,
+      'a Lambda layer with kubectl: install @aws-cdk/lambda-layer-kubectl-v35 (npm) or aws-cdk.lambda-layer-kubectl-v35 (PyPI) to get KubectlV35Layer by default, or pass a layer you built (LayerVersion.fromLayerVersionArn)');
+  }
+  return new layerModule.KubectlV35Layer(scope, 'KubectlLayer');
+}
 
 function podIdentityPrincipal(): iam.IPrincipal {
   return new iam.ServicePrincipal('pods.eks.amazonaws.com').withSessionTags();

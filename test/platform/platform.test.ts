@@ -106,6 +106,20 @@ describe('the cluster', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { Layers: Match.arrayWith(['arn:aws:lambda:us-east-1:111122223333:layer:kubectl134:3']) });
     expect(KubectlV35Layer.name).toBe('KubectlV35Layer');
   });
+
+  test('without the kubectl layer package and without the prop, synth says what to install or pass', () => {
+    jest.isolateModules(() => {
+      jest.doMock('@aws-cdk/lambda-layer-kubectl-v35', () => { throw new Error("Cannot find module '@aws-cdk/lambda-layer-kubectl-v35'"); });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('../../src/platform/platform');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const cdk = require('aws-cdk-lib');
+      const stack = new cdk.Stack(new cdk.App(), 'NoLayer');
+      expect(() => new isolated.OpenClawTenantPlatform(stack, 'P', { domainName: DOMAIN })).toThrow(
+        /NoLayer\/P: kubectlLayer must be a Lambda layer with kubectl: install @aws-cdk\/lambda-layer-kubectl-v35 \(npm\) or aws-cdk.lambda-layer-kubectl-v35 \(PyPI\)/);
+    });
+    jest.dontMock('@aws-cdk/lambda-layer-kubectl-v35');
+  });
 });
 
 describe('the VPC', () => {
