@@ -117,6 +117,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'cdk.out/', '/rosetta/', '/.tmp/', '/oracles/']) {
   project.addPackageIgnore(pattern);
 }
+// Lambda handlers ship bundled in assets/; their compiled sources in lib/ are never loaded.
+project.addPackageIgnore('/lib/**/*.lambda.js');
+project.addPackageIgnore('/lib/**/*.lambda.d.ts');
 
 // Examples and integ tests import the package by its published name; in this repository that name points at src/.
 const tsNode = 'ts-node -r tsconfig-paths/register --project tsconfig.dev.json';

@@ -22,7 +22,7 @@ import { IamMatrix, runIamMatrix } from './lib/iam';
 import { MANIFEST_MUTANTS, documentNames, extractManifests, parseKubectlValidate, parsePss } from './lib/k8s';
 import { TEMPLATE_MUTANTS } from './lib/mutants';
 import { ConnectivityExpectation, checkConnectivity } from './lib/netpol';
-import { neighboursYaml, sampleTenantYaml } from './lib/tenant-sample';
+import { bystanderYaml, routerYaml, sampleTenantYaml } from './lib/tenant-sample';
 import { REFERENCE_APPS } from '../examples/ts/apps';
 
 const root = path.resolve(__dirname, '..');
@@ -159,8 +159,8 @@ function checkNetworkIsolation(app: string, files: string[]): { findings: Findin
   return { findings, stats: [{ tool: 'netpol (nca)', ran: rules.length, passed: rules.length - findings.length, findings: findings.length }] };
 }
 
-/** The rendered sample tenants and their neighbours, written where the tools read them. */
-function sampleTenantFiles(): { tenantA: string; tenantB: string; neighbours: string } {
+/** The rendered sample tenants, the router and a bystander, written where the tools read them. */
+function sampleTenantFiles(): { tenantA: string; tenantB: string; router: string; bystander: string } {
   const dir = path.join(work, 'k8s-sample');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -172,7 +172,8 @@ function sampleTenantFiles(): { tenantA: string; tenantB: string; neighbours: st
   return {
     tenantA: write('tenant-a.yaml', sampleTenantYaml('tenant-a')),
     tenantB: write('tenant-b.yaml', sampleTenantYaml('tenant-b')),
-    neighbours: write('neighbours.yaml', neighboursYaml()),
+    router: write('router.yaml', routerYaml()),
+    bystander: write('bystander.yaml', bystanderYaml()),
   };
 }
 
@@ -190,7 +191,7 @@ function manifestSets(): Array<{ name: string; files: string[]; isolation?: stri
     sets.push({ name: app, files: [file] });
   }
   const sample = sampleTenantFiles();
-  sets.push({ name: 'k8s-sample', files: [sample.tenantA], isolation: [sample.tenantA, sample.tenantB, sample.neighbours] });
+  sets.push({ name: 'k8s-sample', files: [sample.tenantA, sample.router], isolation: [sample.tenantA, sample.tenantB, sample.router, sample.bystander] });
   return sets;
 }
 
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(dir);
     const file = path.join(dir, 'tenant-a.yaml');
     fs.writeFileSync(file, mutant.apply(fs.readFileSync(sample.tenantA, 'utf8')));
-    const findings = [...checkManifests('k8s-sample', [file]).findings, ...checkNetworkIsolation('k8s-sample-mutant', [file, sample.tenantB, sample.neighbours]).findings];
+    const findings = [...checkManifests('k8s-sample', [file]).findings, ...checkNetworkIsolation('k8s-sample-mutant', [file, sample.tenantB, sample.router, sample.bystander]).findings];
     const caught = applyBaseline(findings.map((f) => ({ ...f, app: 'k8s-sample' })), baseline, ['k8s-sample']).unexpected;
     mutantRows.push([mutant.name, String(caught.length), caught.slice(0, 3).map((f) => `${f.tool} ${f.check}`).join(', ') || '-']);
     if (caught.length === 0) {

@@ -107,7 +107,7 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
   {
     name: 'router-namespace-wide',
     description: "the ingress rule admits the router's whole namespace instead of the router's pods",
-    apply: (text) => replaceOrFail(text, /\n {10}podSelector:\n {12}matchLabels:\n {14}app\.kubernetes\.io\/name: openclaw-router/, ''),
+    apply: (text) => replaceOrFail(text, /\n {10}podSelector:\n {12}matchLabels:\n {14}app\.kubernetes\.io\/name: openclaw-router\n {14}app\.kubernetes\.io\/component: router/, ''),
   },
   {
     name: 'egress-to-vpc-and-metadata',

@@ -28,10 +28,22 @@ export interface EgressRule {
   readonly connection: Connection;
 }
 
-/** The one source allowed into a tenant: workloads of a namespace (nca names a workload by its name). */
+/**
+ * The one source allowed into a tenant: pods of a namespace. nca names a group of pods by its workload's name or
+ * by the labels that set it apart (`k=v and k2=v2`): either must agree with the expectation.
+ */
 export interface IngressRule {
-  readonly from: { namespace: string; workloads: string[] };
+  readonly from: { namespace: string; podLabels?: Record<string, string>; workloads?: string[] };
   readonly connection: Connection;
+}
+
+function sourceMatches(pods: string, rule: IngressRule): boolean {
+  if (pods === '*') return false;
+  if (!pods.includes('=')) return (rule.from.workloads ?? []).includes(pods);
+  return pods.split(' and ').every((term) => {
+    const [key, value] = term.split('=');
+    return rule.from.podLabels?.[key] === value;
+  });
 }
 
 /** The expectation file. */
@@ -105,7 +117,7 @@ export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpect
     if (into.length > 0) {
       const allowed = (expected.ingress ?? []).find((e) =>
         rule.src_ns !== undefined && rule.src_ns.every((ns) => ns === e.from.namespace)
-        && (rule.src_pods ?? ['*']).every((p) => e.from.workloads.includes(p)) && expectedText(e) === conn);
+        && (rule.src_pods ?? ['*']).every((p) => sourceMatches(p, e)) && expectedText(e) === conn);
       for (const tenant of into) {
         const others = (rule.src_ns ?? []).filter((ns) => ns !== tenant && tenants.has(ns));
         if (others.length > 0) finding(tenant, 'cross-tenant', `other tenants (${others.join(',')}) reach ${tenant}: ${conn}`);
@@ -150,7 +162,7 @@ export function checkConnectivity(rules: NcaRule[], expected: ConnectivityExpect
   }
   for (const e of expected.ingress ?? []) {
     if (!seen.has(JSON.stringify(e))) {
-      finding(expected.tenants.join(','), 'ingress-missing', `the allowed path from ${e.from.namespace}/${e.from.workloads.join(',')} (${expectedText(e)}) does not reach the tenants`);
+      finding(expected.tenants.join(','), 'ingress-missing', `the allowed path from ${e.from.namespace} (${JSON.stringify(e.from.podLabels ?? e.from.workloads)}) (${expectedText(e)}) does not reach the tenants`);
     }
   }
   return findings;

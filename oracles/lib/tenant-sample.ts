@@ -6,6 +6,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as YAML from 'yaml';
 import { GatewayBind, OpenClawConfig } from '../../src/openclaw';
+import { PLATFORM_NAMESPACE_OBJECTS } from '../../src/platform/cluster-objects';
+import { renderRouter, ROUTER_POD_LABELS } from '../../src/platform/router-manifests';
 import { PlatformSpec, renderTenant } from '../../src/platform/tenant-manifests';
 import { DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, TenantSpec } from '../../src/platform/tenant-spec';
 
@@ -21,7 +23,7 @@ export function samplePlatform(): PlatformSpec {
     region: 'us-east-1',
     vpcCidr: '10.0.0.0/16',
     publicOrigin: 'https://openclaw.example.com',
-    routerPodLabels: { 'app.kubernetes.io/name': 'openclaw-router' },
+    routerPodLabels: ROUTER_POD_LABELS,
     storageClassName: 'openclaw-efs',
     storageSize: '10Gi',
     gatewayResources: DEFAULT_GATEWAY_RESOURCES,
@@ -39,23 +41,40 @@ export function sampleTenantYaml(name: string): string {
   return renderTenant(sampleTenant(name), samplePlatform()).objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
+/** The router as the platform renders it, over the sample platform. */
+export function routerYaml(): string {
+  const objects = [
+    ...PLATFORM_NAMESPACE_OBJECTS,
+    ...renderRouter({
+      image: 'public.ecr.aws/nginx/nginx-unprivileged:1.30.4-alpine@sha256:1111111111111111111111111111111111111111111111111111111111111111',
+      vpcCidr: '10.0.0.0/16',
+      replicas: 2,
+    }),
+  ];
+  return objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join('---\n');
+}
+
 /**
- * The other workloads the connectivity check needs: the router the tenants admit, and a bystander in the same
- * namespace (no router label) that they must not admit.
+ * A workload in the router's namespace without the router's labels, allowed to send anywhere (as a workload added
+ * there later might be): the tenants' own policies must keep it out, whatever the system namespace allows.
  */
-export function neighboursYaml(): string {
-  const deployment = (name: string, labels: Record<string, string>) => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'openclaw-system' },
-    spec: {
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name, image: 'registry.example/stand-in:1' }] } },
-    },
-  });
+export function bystanderYaml(): string {
+  const labels = { 'app.kubernetes.io/name': 'bystander' };
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'openclaw-system' } },
-    deployment('router', samplePlatform().routerPodLabels),
-    deployment('bystander', { 'app.kubernetes.io/name': 'bystander' }),
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'bystander', namespace: 'openclaw-system' },
+      spec: {
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'bystander', image: 'registry.example/stand-in:1' }] } },
+      },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'bystander-egress-anywhere', namespace: 'openclaw-system' },
+      spec: { podSelector: { matchLabels: labels }, policyTypes: ['Egress'], egress: [{}] },
+    },
   ].map((o) => YAML.stringify(o)).join('---\n');
 }

@@ -13,6 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup } from 'constructs';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
+import { ROUTER_POD_LABELS, renderRouter } from './router-manifests';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
   DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
@@ -141,6 +142,24 @@ export interface OpenClawTenantPlatformProps {
    * @default - ghcr.io/openclaw/openclaw at SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION, no digest
    */
   readonly image?: OpenClawImageOptions;
+
+  /**
+   * Version of the EFS CSI driver add-on (`aws eks describe-addon-versions --addon-name aws-efs-csi-driver`).
+   * @default - the version EKS picks for the cluster's Kubernetes version when the add-on is created
+   */
+  readonly efsCsiDriverVersion?: string;
+
+  /**
+   * The image of the router (an unprivileged nginx build) that sends `/t/<tenant>/` to each tenant's gateway.
+   * @default - public.ecr.aws/nginx/nginx-unprivileged at ROUTER_NGINX_TAG, no digest
+   */
+  readonly routerImage?: OpenClawImageOptions;
+
+  /**
+   * Router pods, spread over the zones.
+   * @default 2
+   */
+  readonly routerReplicas?: number;
 
   /**
    * The gateway command (the image's entry point is not relied on).
@@ -300,7 +319,10 @@ export class OpenClawTenantPlatform extends Construct {
     if (!Token.isUnresolved(retention.toDays()) && (retention.toDays() < 1 || retention.toDays() > 36500)) {
       invalidProp(this, 'backupRetention', `${retention.toDays()} days`, 'from 1 to 36500 days');
     }
-    const image = renderImage(this, props.image ?? {});
+    const image = renderImage(this, 'image', props.image ?? {}, 'ghcr.io/openclaw/openclaw', SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION);
+    const routerImage = renderImage(this, 'routerImage', props.routerImage ?? {}, 'public.ecr.aws/nginx/nginx-unprivileged', ROUTER_NGINX_TAG);
+    const routerReplicas = props.routerReplicas ?? 2;
+    checkIntegerRange(this, 'routerReplicas', routerReplicas, 1, 20);
     const gatewayResources: GatewayResources = { ...DEFAULT_GATEWAY_RESOURCES, ...withoutUndefined(props.gatewayResources ?? {}) };
     const publicOrigin = `https://${props.domainName}`;
     const config = (props.gatewayConfig ?? new OpenClawConfig()).withGateway({
@@ -399,13 +421,16 @@ export class OpenClawTenantPlatform extends Construct {
       actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
       conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
     }));
-    const efsAddon = new eks.Addon(this, 'EfsCsiDriver', { cluster: this.cluster, addonName: 'aws-efs-csi-driver', addonVersion: EFS_CSI_VERSION });
+    // The add-on version EKS recommends for the cluster's Kubernetes version, unless pinned.
+    const efsAddon = new eks.Addon(this, 'EfsCsiDriver', { cluster: this.cluster, addonName: 'aws-efs-csi-driver', addonVersion: props.efsCsiDriverVersion });
     (efsAddon.node.defaultChild as CfnAddon).podIdentityAssociations = [
       { serviceAccount: 'efs-csi-controller-sa', roleArn: csiRole.roleArn },
       { serviceAccount: 'efs-csi-node-sa', roleArn: csiRole.roleArn },
     ];
     const storage = this.cluster.addManifest('StorageClass', storageClass(this.fileSystem.fileSystemId));
     storage.node.addDependency(efsAddon);
+    const router = this.cluster.addManifest('Router', ...renderRouter({ image: routerImage, vpcCidr, replicas: routerReplicas }));
+    router.node.addDependency(clusterWide);
 
     this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.encryptionKey,
@@ -441,7 +466,7 @@ export class OpenClawTenantPlatform extends Construct {
       region: Stack.of(this).region,
       vpcCidr,
       publicOrigin,
-      routerPodLabels: { 'app.kubernetes.io/name': 'openclaw-router' },
+      routerPodLabels: ROUTER_POD_LABELS,
       storageClassName: STORAGE_CLASS_NAME,
       storageSize: '10Gi',
       gatewayResources,
@@ -537,9 +562,6 @@ export class OpenClawTenantPlatform extends Construct {
   }
 }
 
-/** The EFS CSI driver add-on version the platform was tested with (documented in docs/tenant-platform.md). */
-export const EFS_CSI_VERSION = 'v2.1.13-eksbuild.1';
-
 /** The kubectl layer package, when the app has it; a clear error otherwise. */
 function defaultKubectlLayer(scope: Construct): lambda.ILayerVersion {
   let layerModule: any;
@@ -570,21 +592,24 @@ function scopeTrust(role: iam.Role, cluster: eks.Cluster): void {
   statement.addCondition('ArnEquals', { 'aws:SourceArn': cluster.clusterArn });
 }
 
-function renderImage(scope: Construct, options: OpenClawImageOptions): string {
-  const repository = options.repository ?? 'ghcr.io/openclaw/openclaw';
-  const tag = options.tag ?? SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION;
+/** The nginx release the router runs by default. */
+export const ROUTER_NGINX_TAG = '1.30.4-alpine';
+
+function renderImage(scope: Construct, prop: string, options: OpenClawImageOptions, defaultRepository: string, defaultTag: string): string {
+  const repository = options.repository ?? defaultRepository;
+  const tag = options.tag ?? defaultTag;
   if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/.test(repository)) {
-    invalidProp(scope, 'image.repository', repository, 'an image repository such as ghcr.io/openclaw/openclaw (no tag, no digest)');
+    invalidProp(scope, `${prop}.repository`, repository, 'an image repository such as ghcr.io/openclaw/openclaw (no tag, no digest)');
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest') {
-    invalidProp(scope, 'image.tag', tag, "an image tag naming a release (not 'latest')");
+    invalidProp(scope, `${prop}.tag`, tag, "an image tag naming a release (not 'latest')");
   }
   if (options.digest === undefined) {
-    Annotations.of(scope).addWarningV2('cdk-openclaw:image-digest', `image.digest is not set: nodes pull whatever ${repository}:${tag} points to when they start. Pin the digest you reviewed.`);
+    Annotations.of(scope).addWarningV2(`cdk-openclaw:${prop}-digest`, `${prop}.digest is not set: nodes pull whatever ${repository}:${tag} points to when they start. Pin the digest you reviewed.`);
     return `${repository}:${tag}`;
   }
   if (!/^sha256:[0-9a-f]{64}$/.test(options.digest)) {
-    invalidProp(scope, 'image.digest', options.digest, "'sha256:' followed by 64 lower-case hex digits");
+    invalidProp(scope, `${prop}.digest`, options.digest, "'sha256:' followed by 64 lower-case hex digits");
   }
   return `${repository}:${tag}@${options.digest}`;
 }

@@ -5,6 +5,7 @@ import { ConnectivityExpectation, NcaRule, blockRanges, checkConnectivity } from
 
 // Network Config Analyzer's connectivity map of two rendered tenants, the router and a bystander (recorded from a run).
 const rules: NcaRule[] = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'nca-connectivity.json'), 'utf8'))[0].explanation[0].rules;
+const ROUTER = 'app.kubernetes.io/name=openclaw-router';
 const expected: ConnectivityExpectation = YAML.parse(readFileSync(join(__dirname, '..', '..', 'oracles', 'connectivity.yaml'), 'utf8'));
 
 describe('network isolation, computed', () => {
@@ -27,7 +28,9 @@ describe('network isolation, computed', () => {
     expect(checkConnectivity([...rules, ingress], expected, 'k')).toEqual([expect.objectContaining({ check: 'ingress', resource: 'openclaw-tenant-a' })]);
     const bystander: NcaRule = { src_ns: ['openclaw-system'], src_pods: ['bystander'], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [18789] }] };
     expect(checkConnectivity([...rules, bystander], expected, 'k').map((f) => f.check)).toEqual(['ingress']);
-    const otherPort: NcaRule = { src_ns: ['openclaw-system'], src_pods: ['router'], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [22] }] };
+    const wrongLabel: NcaRule = { src_ns: ['openclaw-system'], src_pods: ['app.kubernetes.io/name=openclaw-router and app.kubernetes.io/component=debug'], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [18789] }] };
+    expect(checkConnectivity([...rules, wrongLabel], expected, 'k').map((f) => f.check)).toEqual(['ingress']);
+    const otherPort: NcaRule = { src_ns: ['openclaw-system'], src_pods: [ROUTER], dst_ns: ['openclaw-tenant-a'], connection: [{ protocols: 'TCP', dst_ports: [22] }] };
     expect(checkConnectivity([...rules, otherPort], expected, 'k').map((f) => f.check)).toEqual(['ingress']);
   });
 

@@ -181,10 +181,12 @@ describe('tenant state on EFS, backed up', () => {
     }]);
   });
 
-  test('the EFS CSI driver add-on, pinned, with its own Pod Identity role', () => {
+  test('the EFS CSI driver add-on (EKS default version, or pinned by prop) with its own Pod Identity role', () => {
+    const { template } = synth({ efsCsiDriverVersion: 'v3.4.1-eksbuild.1' });
+    template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'aws-efs-csi-driver', AddonVersion: 'v3.4.1-eksbuild.1' });
     base.template.hasResourceProperties('AWS::EKS::Addon', {
       AddonName: 'aws-efs-csi-driver',
-      AddonVersion: Match.stringLikeRegexp('^v2\\.'),
+      AddonVersion: Match.absent(),
       PodIdentityAssociations: [
         { ServiceAccount: 'efs-csi-controller-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
         { ServiceAccount: 'efs-csi-node-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
