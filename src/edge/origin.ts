@@ -105,6 +105,28 @@ export abstract class EdgeOrigin {
     })();
   }
 
+  /**
+   * An internal Application Load Balancer over HTTP on `port` inside the VPC (the tenant platform's, whose
+   * certificate-free listener is reachable only through the VPC origin).
+   * @internal
+   */
+  public static _internalLoadBalancer(loadBalancer: elbv2.IApplicationLoadBalancer, port: number): EdgeOrigin {
+    return new (class extends EdgeOrigin {
+      public _bind(_scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
+        loadBalancer.connections.allowFrom(ec2.Peer.prefixList(edge.originFacingPrefixListId()), ec2.Port.tcp(port),
+          'CloudFront VPC origin of the OpenClaw edge');
+        return {
+          origin: origins.VpcOrigin.withApplicationLoadBalancer(loadBalancer, {
+            httpPort: port,
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+            readTimeout: Duration.seconds(60),
+            keepaliveTimeout: Duration.seconds(60),
+          }),
+        };
+      }
+    })();
+  }
+
   /** An internal Application Load Balancer, over HTTPS with `domainName` (TLS 1.2). */
   public static loadBalancer(loadBalancer: elbv2.IApplicationLoadBalancer, options: LoadBalancerEdgeOriginOptions): EdgeOrigin {
     return new (class extends EdgeOrigin {

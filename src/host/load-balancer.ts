@@ -267,7 +267,7 @@ export class HostLoadBalancer extends Construct {
  * delivers as its regional account in older regions and as the log delivery service in newer ones, so the
  * bucket policy admits both for this load balancer's prefix only.
  */
-function enableAccessLogs(lb: elbv2.ApplicationLoadBalancer, bucket: s3.IBucket, prefix: string): void {
+export function enableAccessLogs(lb: elbv2.ApplicationLoadBalancer, bucket: s3.IBucket, prefix: string): void {
   const stack = Stack.of(lb);
   const objects = bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`);
   bucket.addToResourcePolicy(new iam.PolicyStatement({

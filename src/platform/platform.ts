@@ -1,31 +1,40 @@
 import { Annotations, Aws, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import { CfnAddon, CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup } from 'constructs';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
-import { ROUTER_POD_LABELS, renderRouter } from './router-manifests';
+import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './router-manifests';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
   DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
   validateTenantSpec,
 } from './tenant-spec';
 import { allowLogsService, resolveKey } from '../core/encryption';
+import { acknowledge } from '../core/nag';
 import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
-import { checkIntegerRange, invalidProp, isDnsName, isIpv4Cidr } from '../core/validation';
+import { checkIntegerRange, invalidProp, isIpv4Cidr } from '../core/validation';
+import { OpenClawEdge } from '../edge/edge';
+import { EdgeFirewallOptions } from '../edge/firewall';
+import { EdgeOrigin } from '../edge/origin';
 import { bedrockResourceArns } from '../host/access';
 import { SecureOpenClawHost } from '../host/host';
+import { enableAccessLogs } from '../host/load-balancer';
 import { OpenClawConfig } from '../openclaw/config';
 import { GatewayBind } from '../openclaw/gateway';
 
@@ -85,13 +94,47 @@ export interface GatewayResourcesOptions {
   readonly memoryLimit?: string;
 }
 
+/** How browsers reach the platform: `OpenClawEdge` (CloudFront + WAF) in front of its internal load balancer. */
+export interface PlatformEdgeOptions {
+  /**
+   * The DNS name users type, e.g. `openclaw.example.com`: the distribution's alias and every gateway's allowed origin.
+   * @default - the distribution's own `*.cloudfront.net` name
+   */
+  readonly domainName?: string;
+
+  /**
+   * The certificate for `domainName`, in us-east-1.
+   * @default - requested in us-east-1 and validated through `hostedZone`
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * The public hosted zone of `domainName`: the alias records go there, and it validates a new certificate.
+   * @default - no records; `certificate` must be given with `domainName`
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /**
+   * The edge's web ACL.
+   * @default - rate limit 2000 per 5 minutes per IP, IP reputation, common and known-bad-inputs rule sets
+   */
+  readonly firewall?: EdgeFirewallOptions;
+
+  /**
+   * Edge locations used.
+   * @default cloudfront.PriceClass.PRICE_CLASS_100
+   */
+  readonly priceClass?: cloudfront.PriceClass;
+}
+
 /** Properties of {@link OpenClawTenantPlatform}. */
 export interface OpenClawTenantPlatformProps {
   /**
-   * The public DNS name browsers reach the tenants at (`https://<domainName>/t/<tenant>/`): each gateway accepts
-   * only this origin.
+   * The edge in front of the platform; browsers reach tenant `t` at `https://<edge domain>/t/<t>/`, and each
+   * gateway accepts only that origin.
+   * @default - an edge on the distribution's own domain name
    */
-  readonly domainName: string;
+  readonly edge?: PlatformEdgeOptions;
 
   /**
    * Availability zones of the new VPC (2 or 3); one NAT gateway in each.
@@ -283,6 +326,14 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly backupVault: backup.BackupVault;
   /** The Bedrock model and inference profile ids tenants may invoke. */
   public readonly allowedModelIds: string[];
+  /** The internal load balancer in front of the router (reachable only through the edge's VPC origin). */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The edge: CloudFront and its web ACL. */
+  public readonly edge: OpenClawEdge;
+  /** The origin browsers use, `https://<edge domain>`. */
+  public readonly publicOrigin: string;
+  /** The router's Kubernetes service, `<name>.<namespace>` (all tenants are reached through it). */
+  public readonly routerService: string;
   /** @internal */
   public readonly _clusterReady: DependencyGroup;
 
@@ -290,7 +341,7 @@ export class OpenClawTenantPlatform extends Construct {
   private readonly tenantDefaults: TenantOptions;
   private readonly tenantsByName = new Map<string, OpenClawTenant>();
 
-  constructor(scope: Construct, id: string, props: OpenClawTenantPlatformProps) {
+  constructor(scope: Construct, id: string, props: OpenClawTenantPlatformProps = {}) {
     super(scope, id);
     const maxAzs = props.maxAzs ?? 2;
     checkIntegerRange(this, 'maxAzs', maxAzs, 2, 3);
@@ -301,9 +352,6 @@ export class OpenClawTenantPlatform extends Construct {
     const vpcCidr = props.vpcCidr ?? '10.0.0.0/16';
     if (!isIpv4Cidr(vpcCidr) || Number(vpcCidr.split('/')[1]) > 20 || Number(vpcCidr.split('/')[1]) < 16) {
       invalidProp(this, 'vpcCidr', vpcCidr, 'an IPv4 CIDR block from /16 to /20 (room for a /22 or larger private subnet per zone)');
-    }
-    if (Token.isUnresolved(props.domainName) || !isDnsName(props.domainName)) {
-      invalidProp(this, 'domainName', props.domainName, 'a lower-case DNS name such as openclaw.example.com');
     }
     const publicCidrs = props.publicEndpointCidrs ?? [];
     for (const cidr of publicCidrs) {
@@ -324,13 +372,14 @@ export class OpenClawTenantPlatform extends Construct {
     const routerReplicas = props.routerReplicas ?? 2;
     checkIntegerRange(this, 'routerReplicas', routerReplicas, 1, 20);
     const gatewayResources: GatewayResources = { ...DEFAULT_GATEWAY_RESOURCES, ...withoutUndefined(props.gatewayResources ?? {}) };
-    const publicOrigin = `https://${props.domainName}`;
-    const config = (props.gatewayConfig ?? new OpenClawConfig()).withGateway({
+    // Validated now with a stand-in origin; the edge's real origin is set once the edge exists.
+    const baseConfig = props.gatewayConfig ?? new OpenClawConfig();
+    const gatewayConfig = (origin: string) => baseConfig.withGateway({
       bind: GatewayBind.LAN,
       trustedProxies: [vpcCidr],
-      controlUi: { ...props.gatewayConfig?.props.gateway?.controlUi, allowedOrigins: [publicOrigin] },
+      controlUi: { ...baseConfig.props.gateway?.controlUi, allowedOrigins: [origin] },
     });
-    this.allowedModelIds = checkModels(this, config, props.allowedModelIds);
+    this.allowedModelIds = checkModels(this, gatewayConfig('https://openclaw.example.com'), props.allowedModelIds);
     this.tenantDefaults = props.tenantDefaults ?? {};
     this.checkDefaults(gatewayResources);
 
@@ -431,6 +480,52 @@ export class OpenClawTenantPlatform extends Construct {
     storage.node.addDependency(efsAddon);
     const router = this.cluster.addManifest('Router', ...renderRouter({ image: routerImage, vpcCidr, replicas: routerReplicas }));
     router.node.addDependency(clusterWide);
+    this.routerService = `${ROUTER_NAME}.openclaw-system`;
+
+    // --- ingress: edge -> VPC origin -> internal load balancer -> router pods (one target group, any number of tenants)
+    const accessLogs = accessLogBucket(this, 'AccessLogs');
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      internetFacing: false,
+      dropInvalidHeaderFields: true,
+      http2Enabled: true,
+      idleTimeout: Duration.seconds(300),
+    });
+    enableAccessLogs(this.loadBalancer, accessLogs, 'load-balancer');
+    const targets = new elbv2.ApplicationTargetGroup(this, 'RouterTargets', {
+      vpc: this.vpc,
+      port: ROUTER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
+    });
+    Tags.of(targets).add('eks:eks-cluster-name', this.cluster.clusterName);
+    this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultTargetGroups: [targets] });
+    // Router pods sit behind the cluster security group (Auto Mode nodes carry it): admit the load balancer there.
+    this.loadBalancer.connections.allowTo(this.cluster.clusterSecurityGroup, ec2.Port.tcp(ROUTER_PORT), 'OpenClaw router pods');
+    const binding = this.cluster.addManifest('RouterTargetGroupBinding', {
+      apiVersion: 'eks.amazonaws.com/v1',
+      kind: 'TargetGroupBinding',
+      metadata: { name: ROUTER_NAME, namespace: 'openclaw-system' },
+      spec: { serviceRef: { name: ROUTER_NAME, port: ROUTER_PORT }, targetGroupARN: targets.targetGroupArn, targetType: 'ip' },
+    });
+    binding.node.addDependency(router);
+    acknowledgeLoadBalancer(this.loadBalancer);
+
+    const edgeOptions = props.edge ?? {};
+    this.edge = new OpenClawEdge(this, 'Edge', {
+      origin: EdgeOrigin._internalLoadBalancer(this.loadBalancer, 80),
+      domainName: edgeOptions.domainName,
+      certificate: edgeOptions.certificate,
+      hostedZone: edgeOptions.hostedZone,
+      firewall: edgeOptions.firewall,
+      priceClass: edgeOptions.priceClass,
+      encryptionKey: this.encryptionKey,
+    });
+    this.publicOrigin = `https://${edgeOptions.domainName ?? this.edge.distributionDomainName}`;
+    const config = gatewayConfig(this.publicOrigin);
 
     this.backupVault = new backup.BackupVault(this, 'BackupVault', {
       encryptionKey: this.encryptionKey,
@@ -448,7 +543,6 @@ export class OpenClawTenantPlatform extends Construct {
     plan.addSelection('TenantState', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)], allowRestores: true });
 
     // --- the shared tenant role (ABAC on the namespace session tag) and the data bucket -------------------------
-    const accessLogs = accessLogBucket(this, 'AccessLogs');
     this.dataBucket = secureBucket(this, 'DataBucket', { key: this.encryptionKey, accessLogs, accessLogsPrefix: 'data/' });
     this.tenantRole = new iam.Role(this, 'TenantRole', {
       assumedBy: podIdentityPrincipal(),
@@ -465,7 +559,7 @@ export class OpenClawTenantPlatform extends Construct {
       command: props.gatewayCommand ?? ['node', '/app/dist/index.js', 'gateway', 'run'],
       region: Stack.of(this).region,
       vpcCidr,
-      publicOrigin,
+      publicOrigin: this.publicOrigin,
       routerPodLabels: ROUTER_POD_LABELS,
       storageClassName: STORAGE_CLASS_NAME,
       storageSize: '10Gi',
@@ -560,6 +654,15 @@ export class OpenClawTenantPlatform extends Construct {
       conditions: { StringLike: { 's3:prefix': [`${ns}/*`, ns] } },
     }));
   }
+}
+
+function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer): void {
+  acknowledge(lb, ['HIPAA.Security-ELBDeletionProtectionEnabled', 'NIST.800.53.R5-ELBDeletionProtectionEnabled', 'PCI.DSS.321-ELBDeletionProtectionEnabled'],
+    'The load balancer holds no data and is recreated by a deploy in minutes; deletion protection would only make stack deletion fail.');
+  acknowledge(lb, ['HIPAA.Security-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ALBHttpToHttpsRedirection', 'PCI.DSS.321-ALBHttpToHttpsRedirection'],
+    'An internal load balancer reachable only from CloudFront\'s VPC origin, inside the VPC: browsers use HTTPS (TLS 1.2+) to CloudFront, which redirects HTTP to HTTPS.');
+  acknowledge(lb, ['NIST.800.53.R5-ELBTlsHttpsListenersOnly', 'HIPAA.Security-ELBTlsHttpsListenersOnly', 'PCI.DSS.321-ELBTlsHttpsListenersOnly', 'AwsSolutions-ELB2'],
+    'The listener is HTTP inside the VPC, reached only through CloudFront\'s VPC origin (no public address); TLS ends at CloudFront.');
 }
 
 /** The kubectl layer package, when the app has it; a clear error otherwise. */

@@ -1,6 +1,7 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { OpenClawConfig } from '../../src/openclaw';
@@ -8,11 +9,12 @@ import { OpenClawTenantPlatform, OpenClawTenantPlatformProps } from '../../src/p
 import { resourcesOf, testApp } from '../util';
 
 const DOMAIN = 'openclaw.example.com';
+const certificate = (stack: Stack) => acm.Certificate.fromCertificateArn(stack, 'EdgeCertificate', 'arn:aws:acm:us-east-1:111122223333:certificate/11111111-2222-3333-4444-555555555555');
 
 function synth(props: Partial<OpenClawTenantPlatformProps> = {}, build?: (p: OpenClawTenantPlatform, stack: Stack) => void) {
   const app = testApp();
   const stack = new Stack(app, 'Test');
-  const platform = new OpenClawTenantPlatform(stack, 'Platform', { domainName: DOMAIN, ...props });
+  const platform = new OpenClawTenantPlatform(stack, 'Platform', { edge: { domainName: DOMAIN, certificate: certificate(stack) }, ...props });
   build?.(platform, stack);
   const template = Template.fromStack(stack);
   return { stack, platform, template, json: template.toJSON() };
@@ -99,7 +101,7 @@ describe('the cluster', () => {
     const app = testApp();
     const stack = new Stack(app, 'Layer');
     const layer = lambda.LayerVersion.fromLayerVersionArn(stack, 'MyKubectl', 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl134:3');
-    new OpenClawTenantPlatform(stack, 'P', { domainName: DOMAIN, kubectlLayer: layer, kubernetesVersion: eks.KubernetesVersion.V1_34 });
+    new OpenClawTenantPlatform(stack, 'P', { kubectlLayer: layer, kubernetesVersion: eks.KubernetesVersion.V1_34 });
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.34' });
     expect(layerIds(t).some((id) => /KubectlLayer/.test(id))).toBe(false);
@@ -115,10 +117,81 @@ describe('the cluster', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const cdk = require('aws-cdk-lib');
       const stack = new cdk.Stack(new cdk.App(), 'NoLayer');
-      expect(() => new isolated.OpenClawTenantPlatform(stack, 'P', { domainName: DOMAIN })).toThrow(
+      expect(() => new isolated.OpenClawTenantPlatform(stack, 'P')).toThrow(
         /NoLayer\/P: kubectlLayer must be a Lambda layer with kubectl: install @aws-cdk\/lambda-layer-kubectl-v35 \(npm\) or aws-cdk.lambda-layer-kubectl-v35 \(PyPI\)/);
     });
     jest.dontMock('@aws-cdk/lambda-layer-kubectl-v35');
+  });
+});
+
+describe('ingress: edge, internal load balancer, router', () => {
+  test('an internal load balancer in the private subnets, access logs on, invalid headers dropped', () => {
+    base.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    const lb = resourcesOf(base.template, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0][1];
+    for (const s of lb.Properties.Subnets) expect(s.Ref).toMatch(/PrivateSubnet/);
+  });
+
+  test('one target group of router pod addresses, whatever the number of tenants', () => {
+    const groups = (n: number) => resourcesOf(synth({}, (p) => { for (let i = 0; i < n; i++) p.addTenant(`t${i}`); }).template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups(0)).toHaveLength(1);
+    expect(groups(30)).toHaveLength(1);
+    base.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'ip',
+      Port: 8080,
+      Protocol: 'HTTP',
+      HealthCheckPath: '/healthz',
+      Matcher: { HttpCode: '200' },
+      Tags: Match.arrayWith([{ Key: 'eks:eks-cluster-name', Value: { Ref: Match.stringLikeRegexp('^PlatformCluster') } }]),
+    });
+    base.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+  });
+
+  test('the router pods are bound to the target group by an Auto Mode TargetGroupBinding', () => {
+    const binding = manifestObjects(base.template).find((o) => o.kind === 'TargetGroupBinding');
+    expect(binding).toMatchObject({
+      apiVersion: 'eks.amazonaws.com/v1',
+      metadata: { name: 'openclaw-router', namespace: 'openclaw-system' },
+      spec: { serviceRef: { name: 'openclaw-router', port: 8080 }, targetGroupARN: '${TOKEN}', targetType: 'ip' },
+    });
+    expect(base.platform.routerService).toBe('openclaw-router.openclaw-system');
+  });
+
+  test('the load balancer admits only CloudFront\'s origin-facing addresses, and reaches the router pods through the cluster security group', () => {
+    const lbGroup = resourcesOf(base.template, 'AWS::EC2::SecurityGroup').find(([id]) => /LoadBalancerSecurityGroup/.test(id))![1];
+    expect(lbGroup.Properties.SecurityGroupIngress).toBeUndefined();
+    const lbIngress = resourcesOf(base.template, 'AWS::EC2::SecurityGroupIngress')
+      .filter(([, r]) => JSON.stringify(r.Properties.GroupId).includes('LoadBalancerSecurityGroup'));
+    expect(lbIngress).toHaveLength(1);
+    expect(lbIngress[0][1].Properties).toMatchObject({ FromPort: 80, ToPort: 80, IpProtocol: 'tcp', SourcePrefixListId: expect.anything() });
+    base.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 8080,
+      ToPort: 8080,
+      IpProtocol: 'tcp',
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformCluster'), 'ClusterSecurityGroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('LoadBalancerSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  test('OpenClawEdge in front, through a CloudFront VPC origin to the load balancer (HTTP inside the VPC)', () => {
+    base.template.hasResourceProperties('AWS::CloudFront::VpcOrigin', {
+      VpcOriginEndpointConfig: Match.objectLike({ HTTPPort: 80, OriginProtocolPolicy: 'http-only', Arn: { Ref: Match.stringLikeRegexp('LoadBalancer') } }),
+    });
+    base.template.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ Aliases: [DOMAIN] }) });
+    expect(base.platform.publicOrigin).toBe(`https://${DOMAIN}`);
+  });
+
+  test('without a custom domain, the distribution\'s own name is every gateway\'s allowed origin', () => {
+    const { platform, stack } = synth({ edge: undefined }, (p) => p.addTenant('acme'));
+    const cm = platform.tenants[0].manifests.find((o) => o.kind === 'ConfigMap');
+    const origins = JSON.parse(cm.data['openclaw.json']).gateway.controlUi.allowedOrigins;
+    expect(origins).toHaveLength(1);
+    expect(stack.resolve(origins[0])).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^PlatformEdgeDistribution/), 'DomainName'] }]] });
   });
 });
 
@@ -131,7 +204,7 @@ describe('the VPC', () => {
   test('three zones as a prop, with /19 private subnets (8,000 pod addresses each), in a stack that knows its region', () => {
     const app = testApp();
     const stack = new Stack(app, 'Zones', { env: { account: '111122223333', region: 'eu-west-1' } });
-    new OpenClawTenantPlatform(stack, 'Platform', { domainName: DOMAIN, maxAzs: 3 });
+    new OpenClawTenantPlatform(stack, 'Platform', { maxAzs: 3 });
     const template = Template.fromStack(stack);
     expect(resourcesOf(template, 'AWS::EC2::NatGateway')).toHaveLength(3);
     const privateSubnets = resourcesOf(template, 'AWS::EC2::Subnet').filter(([id]) => /Private/.test(id));
@@ -371,7 +444,7 @@ describe('bad input fails at synth, naming the prop, the value and what is allow
     ['a VPC too small for tenants', { vpcCidr: '10.0.0.0/24' }, /vpcCidr must be an IPv4 CIDR block from \/16 to \/20 .* got '10.0.0.0\/24'/],
     ['a public endpoint open to the internet', { publicEndpointCidrs: ['0.0.0.0/0'] }, /publicEndpointCidrs must be CIDR blocks of your own networks, not the whole internet .* got '0.0.0.0\/0'/],
     ['a public endpoint CIDR that is not one', { publicEndpointCidrs: ['my office'] }, /publicEndpointCidrs must be IPv4 CIDR blocks/],
-    ['a domain that is not a DNS name', { domainName: 'https://openclaw.example.com' }, /domainName must be a lower-case DNS name .* got 'https:\/\/openclaw.example.com'/],
+    ['an edge domain that is not a DNS name', { edge: { domainName: 'https://openclaw.example.com' } }, /edge.domainName must be|domainName must be a lower-case DNS name/],
     ['an admin that is not an ARN', { adminPrincipalArn: 'admin' }, /adminPrincipalArn must be the ARN of an IAM role or user, got 'admin'/],
     ['a model id that is not a Bedrock id', { allowedModelIds: ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'Claude Sonnet'] }, /allowedModelIds must be Bedrock model ids .* got 'Claude Sonnet'/],
     ['no models', { allowedModelIds: [] }, /allowedModelIds must be at least one Bedrock model/],
