@@ -151,6 +151,10 @@ project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict --compile --fail .jsii',
 });
 
+project.addTask('bench:tenants', {
+  description: 'Tenant platform scale: synth time per tenant at 10/100/1,000 tenants as ratios, resources per tenant, largest stack (see bench/README.md)',
+  exec: `${tsNode} bench/tenants.ts`,
+});
 project.addTask('bench', {
   description: 'Measure synth time of the reference apps as a ratio to an empty-stack app (see bench/README.md)',
   exec: `${tsNode} bench/synth-time.ts`,

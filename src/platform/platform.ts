@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, NestedStack, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -231,6 +231,16 @@ export interface OpenClawTenantPlatformProps {
   readonly gatewayResources?: GatewayResourcesOptions;
 
   /**
+   * Nested stacks that hold the tenants declared in code. A tenant's stack is chosen from a hash of its name, so
+   * adding or removing other tenants never moves it (moving would recreate its secret). Stacks are created only
+   * when a tenant lands in them. Each holds up to 40 tenants (three resources and about 22 KB of template each);
+   * with the default, 1,000 tenants fit with room to spare. Set more before you declare more than that: changing it
+   * moves tenants.
+   * @default 64
+   */
+  readonly tenantStacks?: number;
+
+  /**
    * Defaults of tenants added with `addTenant` (each may override them).
    * @default - 4 CPU, 8Gi, 10 pods, 100 USD a month
    */
@@ -338,6 +348,8 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly _clusterReady: DependencyGroup;
 
   private readonly spec: PlatformSpec;
+  private readonly tenantStackCount: number;
+  private readonly shards = new Map<number, { stack: NestedStack; tenants: number }>();
   private readonly tenantDefaults: TenantOptions;
   private readonly tenantsByName = new Map<string, OpenClawTenant>();
 
@@ -381,6 +393,8 @@ export class OpenClawTenantPlatform extends Construct {
     });
     this.allowedModelIds = checkModels(this, gatewayConfig('https://openclaw.example.com'), props.allowedModelIds);
     this.tenantDefaults = props.tenantDefaults ?? {};
+    this.tenantStackCount = props.tenantStacks ?? 64;
+    checkIntegerRange(this, 'tenantStacks', this.tenantStackCount, 1, 400);
     this.checkDefaults(gatewayResources);
 
     this.encryptionKey = resolveKey(this, 'Key', props.encryptionKey, { description: 'OpenClaw tenant platform: Kubernetes secrets, file system, data, tokens, logs, backups' });
@@ -591,7 +605,7 @@ export class OpenClawTenantPlatform extends Construct {
       if (e instanceof SpecError) invalidProp(this, e.prop, e.value, e.allowed);
       throw e;
     }
-    const tenant = new OpenClawTenant(this, `Tenant-${name}`, this, rendered, spec);
+    const tenant = new OpenClawTenant(this.shardFor(name), `Tenant-${name}`, this, rendered, spec);
     this.tenantsByName.set(name, tenant);
     return tenant;
   }
@@ -599,6 +613,23 @@ export class OpenClawTenantPlatform extends Construct {
   /** The tenants added so far, in order. */
   public get tenants(): OpenClawTenant[] {
     return [...this.tenantsByName.values()];
+  }
+
+  /** The nested stack of a tenant: fixed by its name, created with its first tenant. */
+  private shardFor(name: string): Construct {
+    const index = fnv1a(name) % this.tenantStackCount;
+    let shard = this.shards.get(index);
+    if (!shard) {
+      const stack = new NestedStack(this, `Tenants${index}`, { description: `OpenClaw tenants, shard ${index} of ${this.tenantStackCount}` });
+      shard = { stack, tenants: 0 };
+      this.shards.set(index, shard);
+    }
+    if (shard.tenants >= MAX_TENANTS_PER_STACK) {
+      invalidProp(this, 'tenantStacks', this.tenantStackCount,
+        `more stacks: tenant '${name}' would be tenant ${shard.tenants + 1} of stack Tenants${index}, over its ${MAX_TENANTS_PER_STACK} (template size). Raise tenantStacks before tenants are deployed: changing it moves tenants`);
+    }
+    shard.tenants++;
+    return shard.stack;
   }
 
   private checkDefaults(gatewayResources: GatewayResources): void {
@@ -654,6 +685,21 @@ export class OpenClawTenantPlatform extends Construct {
       conditions: { StringLike: { 's3:prefix': [`${ns}/*`, ns] } },
     }));
   }
+}
+
+/** Tenants per nested stack: about 22 KB of template each keeps a stack under CloudFormation's 1 MB. */
+const MAX_TENANTS_PER_STACK = 40;
+
+/** 32-bit FNV-1a: a stable hash of a tenant name (the same in every process and version). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    /* eslint-disable no-bitwise */
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+    /* eslint-enable no-bitwise */
+  }
+  return hash;
 }
 
 function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer): void {

@@ -33,7 +33,13 @@ function manifestObjects(template: Template): any[] {
   return manifestsText(template).flatMap((t) => JSON.parse(t));
 }
 
+/** The template of the nested stack a tenant landed in. */
+function tenantTemplate(platform: OpenClawTenantPlatform, name: string): Template {
+  return Template.fromStack(Stack.of(platform.tenants.find((t) => t.tenantName === name)!));
+}
+
 const base = synth({}, (p) => p.addTenant('acme'));
+const acmeTemplate = tenantTemplate(base.platform, 'acme');
 
 describe('the cluster', () => {
   test('Kubernetes 1.35, secrets envelope-encrypted with the platform key, every control-plane log type', () => {
@@ -355,20 +361,23 @@ describe('the shared tenant role', () => {
 });
 
 describe('tenants declared in code', () => {
-  test('each adds three CloudFormation resources: its secret, its Pod Identity association and its manifests', () => {
-    const count = (n: number) => Object.keys(synth({}, (p) => { for (let i = 0; i < n; i++) p.addTenant(`t${i}`); }).json.Resources).length;
-    const zero = count(0);
-    expect(count(1) - zero).toBe(3);
-    expect(count(5) - zero).toBe(15);
+  test('each adds three CloudFormation resources, in a nested stack: its secret, its Pod Identity association and its manifests', () => {
+    expect(Object.values(acmeTemplate.toJSON().Resources).map((r: any) => r.Type).sort()).toEqual([
+      'AWS::EKS::PodIdentityAssociation', 'AWS::SecretsManager::Secret', 'Custom::AWSCDK-EKS-KubernetesResource',
+    ]);
+    expect(Stack.of(base.platform.tenants[0]).nested).toBe(true);
+    // In the main stack, at most the nested stack itself.
+    const zero = Object.keys(synth().json.Resources).length;
+    expect(Object.keys(base.json.Resources).length - zero).toBe(1);
   });
 
   test('the gateway token: openclaw/<tenant>/gateway-token, generated, encrypted with the key, tagged, retained', () => {
-    base.template.hasResource('AWS::SecretsManager::Secret', {
+    acmeTemplate.hasResource('AWS::SecretsManager::Secret', {
       Properties: {
         Name: 'openclaw/acme/gateway-token',
         Description: Match.anyValue(),
         GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
-        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] },
+        KmsKeyId: { Ref: Match.stringLikeRegexp('PlatformKey') },
         Tags: [{ Key: 'budget-usd', Value: '100' }, { Key: 'tenant-namespace', Value: 'openclaw-acme' }],
       },
       DeletionPolicy: 'Retain',
@@ -376,23 +385,25 @@ describe('tenants declared in code', () => {
   });
 
   test('the Pod Identity association binds the tenant service account to the shared role', () => {
-    base.template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+    acmeTemplate.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       Namespace: 'openclaw-acme',
       ServiceAccount: 'openclaw',
-      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('TenantRole'), 'Arn'] },
+      RoleArn: { Ref: Match.stringLikeRegexp('TenantRole') },
     });
   });
 
   test("the manifests applied are the renderer's output, after the secret, the association and the cluster-wide objects", () => {
     const tenant = base.platform.tenants[0];
     expect(tenant.namespace).toBe('openclaw-acme');
-    const applied = resourcesOf(base.template, 'Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => /Tenantacme/.test(id))!;
-    expect(manifestsText(base.template).find((t) => t.includes('"name":"openclaw-acme"'))).toBeDefined();
+    const applied = resourcesOf(acmeTemplate, 'Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => /Tenantacme/.test(id))!;
+    expect(manifestsText(acmeTemplate).find((t) => t.includes('"name":"openclaw-acme"'))).toBeDefined();
     const deps: string[] = applied[1].DependsOn;
     expect(deps.some((d) => /GatewayToken/.test(d))).toBe(true);
     expect(deps.some((d) => /PodIdentity/.test(d))).toBe(true);
-    expect(deps.some((d) => /StorageClass/.test(d))).toBe(true);
-    expect(deps.some((d) => /NetworkPolicies/.test(d))).toBe(true);
+    // The cluster-wide objects are in the main stack: the tenants' nested stack waits for them.
+    const [, nested] = resourcesOf(base.template, 'AWS::CloudFormation::Stack')[0];
+    expect(nested.DependsOn.some((d: string) => /StorageClass/.test(d))).toBe(true);
+    expect(nested.DependsOn.some((d: string) => /NetworkPolicies/.test(d))).toBe(true);
     expect(tenant.manifests.map((o) => o.kind)).toEqual([
       'Namespace', 'ResourceQuota', 'LimitRange', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ServiceAccount', 'ConfigMap',
       'PersistentVolumeClaim', 'Deployment', 'Service', 'PodDisruptionBudget',
@@ -407,15 +418,15 @@ describe('tenants declared in code', () => {
   });
 
   test('per-tenant overrides and platform-wide defaults', () => {
-    const { template, platform } = synth({ tenantDefaults: { budgetUsd: 40, cpu: '8' } }, (p) => {
+    const { platform } = synth({ tenantDefaults: { budgetUsd: 40, cpu: '8' } }, (p) => {
       p.addTenant('small');
       p.addTenant('big', { budgetUsd: 500, memory: '32Gi', maxPods: 30 });
     });
     const quota = (name: string) => platform.tenants.find((t) => t.tenantName === name)!.manifests.find((o) => o.kind === 'ResourceQuota').spec.hard;
     expect(quota('small')).toMatchObject({ 'requests.cpu': '8', 'requests.memory': '8Gi', 'pods': '10' });
     expect(quota('big')).toMatchObject({ 'requests.cpu': '8', 'requests.memory': '32Gi', 'pods': '30' });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/small/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '40' }]) });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/big/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '500' }]) });
+    tenantTemplate(platform, 'small').hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/small/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '40' }]) });
+    tenantTemplate(platform, 'big').hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'openclaw/big/gateway-token', Tags: Match.arrayWith([{ Key: 'budget-usd', Value: '500' }]) });
   });
 
   test('the image is pinned by tag and digest; without a digest, synth warns', () => {
@@ -430,7 +441,7 @@ describe('tenants declared in code', () => {
 
 describe('stateful resources are retained', () => {
   test.each(['AWS::KMS::Key', 'AWS::EFS::FileSystem', 'AWS::Backup::BackupVault', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret'])('%s', (type) => {
-    const all = resourcesOf(base.template, type);
+    const all = [...resourcesOf(base.template, type), ...resourcesOf(acmeTemplate, type)];
     expect(all.length).toBeGreaterThan(0);
     for (const [, r] of all) expect(r.DeletionPolicy).toBe('Retain');
   });
