@@ -15,24 +15,29 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, DependencyGroup } from 'constructs';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
+import { PlatformMonitoring } from './monitoring';
 import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './router-manifests';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
   DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
   validateTenantSpec,
 } from './tenant-spec';
+import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
+import { alarmTopic } from '../core/alarm-topic';
 import { allowLogsService, resolveKey } from '../core/encryption';
 import { acknowledge } from '../core/nag';
 import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
-import { checkIntegerRange, invalidProp, isIpv4Cidr } from '../core/validation';
+import { checkEmails, checkIntegerRange, invalidProp, isIpv4Cidr } from '../core/validation';
 import { OpenClawEdge } from '../edge/edge';
 import { EdgeFirewallOptions } from '../edge/firewall';
 import { EdgeOrigin } from '../edge/origin';
 import { bedrockResourceArns } from '../host/access';
+import { BedrockAudit } from '../host/bedrock-audit';
 import { SecureOpenClawHost } from '../host/host';
 import { enableAccessLogs } from '../host/load-balancer';
 import { OpenClawConfig } from '../openclaw/config';
@@ -260,6 +265,30 @@ export interface OpenClawTenantPlatformProps {
   readonly backupVaultLock?: boolean;
 
   /**
+   * Where the platform's alarms go (pods restarting or pending, the router down, Bedrock throttling or slow).
+   * @default - a new topic encrypted with the platform key
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * E-mail addresses subscribed to the alarm topic.
+   * @default - none
+   */
+  readonly alarmEmails?: string[];
+
+  /**
+   * The Bedrock audit trail that records the tenants' model calls (the tenant role becomes an expected caller).
+   * @default BedrockAudit.newTrail() - a new trail encrypted with the platform key, alarming to the platform topic
+   */
+  readonly bedrockAudit?: BedrockAudit;
+
+  /**
+   * Version of the Amazon CloudWatch Observability add-on (Container Insights).
+   * @default - the version EKS picks for the cluster's Kubernetes version when the add-on is created
+   */
+  readonly cloudWatchObservabilityVersion?: string;
+
+  /**
    * Retention of the VPC flow logs.
    * @default RetentionDays.ONE_YEAR
    */
@@ -344,6 +373,12 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly publicOrigin: string;
   /** The router's Kubernetes service, `<name>.<namespace>` (all tenants are reached through it). */
   public readonly routerService: string;
+  /** The topic of the platform's alarms. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The ARNs of the platform's alarms. */
+  public readonly alarmArns: string[];
+  /** The Bedrock audit trail of the tenants' model calls. */
+  public readonly bedrockAuditTrail: BedrockAuditTrail;
   /** @internal */
   public readonly _clusterReady: DependencyGroup;
 
@@ -375,6 +410,7 @@ export class OpenClawTenantPlatform extends Construct {
       invalidProp(this, 'adminPrincipalArn', props.adminPrincipalArn, 'the ARN of an IAM role or user');
     }
     checkLogRetention(this, 'logRetention', props.logRetention);
+    checkEmails(this, 'alarmEmails', props.alarmEmails);
     const retention = props.backupRetention ?? Duration.days(35);
     if (!Token.isUnresolved(retention.toDays()) && (retention.toDays() < 1 || retention.toDays() > 36500)) {
       invalidProp(this, 'backupRetention', `${retention.toDays()} days`, 'from 1 to 36500 days');
@@ -564,6 +600,28 @@ export class OpenClawTenantPlatform extends Construct {
     });
     scopeTrust(this.tenantRole, this.cluster);
     this.grantTenantAccess();
+
+    // --- observability: Container Insights, alarms, the Bedrock audit trail ------------------------------------
+    const agentRole = new iam.Role(this, 'CloudWatchAgentRole', {
+      assumedBy: podIdentityPrincipal(),
+      description: 'CloudWatch agent of the OpenClaw tenant platform (Container Insights, Pod Identity)',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy')],
+    });
+    scopeTrust(agentRole, this.cluster);
+    const observability = new eks.Addon(this, 'CloudWatchObservability', {
+      cluster: this.cluster, addonName: 'amazon-cloudwatch-observability', addonVersion: props.cloudWatchObservabilityVersion,
+    });
+    (observability.node.defaultChild as CfnAddon).podIdentityAssociations = [{ serviceAccount: 'cloudwatch-agent', roleArn: agentRole.roleArn }];
+    this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.encryptionKey, { given: props.alarmTopic, emails: props.alarmEmails });
+    const monitoring = new PlatformMonitoring(this, 'Monitoring', {
+      clusterName: this.cluster.clusterName,
+      topic: this.alarmTopic,
+      modelIds: this.allowedModelIds,
+    });
+    this.alarmArns = monitoring.alarms.map((a) => a.alarmArn);
+    this.bedrockAuditTrail = (props.bedrockAudit ?? BedrockAudit.newTrail())._bind(this, {
+      key: this.encryptionKey, role: this.tenantRole, alarmTopic: this.alarmTopic,
+    });
 
     // Tenants are applied after the cluster-wide objects they rely on.
     this._clusterReady = new DependencyGroup(clusterWide, storage);

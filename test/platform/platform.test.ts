@@ -4,6 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BedrockAudit, BedrockAuditTrail } from '../../src';
 import { OpenClawConfig } from '../../src/openclaw';
 import { OpenClawTenantPlatform, OpenClawTenantPlatformProps } from '../../src/platform/platform';
 import { resourcesOf, testApp } from '../util';
@@ -198,6 +199,64 @@ describe('ingress: edge, internal load balancer, router', () => {
     const origins = JSON.parse(cm.data['openclaw.json']).gateway.controlUi.allowedOrigins;
     expect(origins).toHaveLength(1);
     expect(stack.resolve(origins[0])).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^PlatformEdgeDistribution/), 'DomainName'] }]] });
+  });
+});
+
+describe('observability', () => {
+  test('Container Insights through the CloudWatch Observability add-on, its agent on its own Pod Identity role', () => {
+    base.template.hasResourceProperties('AWS::EKS::Addon', {
+      AddonName: 'amazon-cloudwatch-observability',
+      PodIdentityAssociations: [{ ServiceAccount: 'cloudwatch-agent', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CloudWatchAgentRole'), 'Arn'] } }],
+    });
+    const role = resourcesOf(base.template, 'AWS::IAM::Role').find(([id]) => /CloudWatchAgentRole/.test(id))![1];
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('CloudWatchAgentServerPolicy');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
+  });
+
+  test('alarms go to a topic encrypted with the platform key, with e-mail subscriptions', () => {
+    const { template } = synth({ alarmEmails: ['ops@example.com'] });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PlatformKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    const topics = resourcesOf(base.template, 'AWS::SNS::Topic').map(([id]) => id);
+    for (const [, alarm] of resourcesOf(base.template, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+      expect(topics).toContain(alarm.Properties.AlarmActions[0].Ref);
+    }
+  });
+
+  test('one alarm each for pod restarts, pending pods, memory near the limit and the router, whatever the number of tenants (Metrics Insights)', () => {
+    const queries = resourcesOf(base.template, 'AWS::CloudWatch::Alarm')
+      .flatMap(([, a]) => (a.Properties.Metrics ?? []).map((m: any) => JSON.stringify(m.Expression ?? '')));
+    expect(queries.filter((q) => q.includes('pod_number_of_container_restarts'))).toHaveLength(1);
+    expect(queries.filter((q) => q.includes('pod_status_pending'))).toHaveLength(1);
+    expect(queries.filter((q) => q.includes('pod_memory_utilization_over_pod_limit'))).toHaveLength(1);
+    expect(queries.filter((q) => q.includes('namespace_number_of_running_pods') && q.includes('openclaw-system'))).toHaveLength(1);
+    for (const q of queries.filter((x) => x.includes('SELECT'))) expect(q).toContain('ClusterName');
+    const many = synth({}, (p) => { for (let i = 0; i < 25; i++) p.addTenant(`t${i}`); });
+    expect(resourcesOf(many.template, 'AWS::CloudWatch::Alarm').length).toBe(resourcesOf(base.template, 'AWS::CloudWatch::Alarm').length);
+  });
+
+  test('Bedrock throttling and p90 latency alarms for every allowed model', () => {
+    const { template } = synth({ allowedModelIds: ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-pro-v1:0'] });
+    for (const modelId of ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-pro-v1:0']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Bedrock', MetricName: 'InvocationThrottles', Dimensions: [{ Name: 'ModelId', Value: modelId }], Statistic: 'Sum',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Bedrock', MetricName: 'InvocationLatency', Dimensions: [{ Name: 'ModelId', Value: modelId }], ExtendedStatistic: 'p90',
+      });
+    }
+  });
+
+  test('a Bedrock audit trail is created with the tenant role as an expected caller, or an existing one is used', () => {
+    expect(base.platform.bedrockAuditTrail).toBeDefined();
+    base.template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    const app = testApp();
+    const stack = new Stack(app, 'Shared');
+    const trail = new BedrockAuditTrail(stack, 'Trail');
+    const platform = new OpenClawTenantPlatform(stack, 'Platform', { bedrockAudit: BedrockAudit.existingTrail(trail) });
+    expect(platform.bedrockAuditTrail).toBe(trail);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudTrail::Trail', 1);
   });
 });
 
@@ -465,6 +524,7 @@ describe('bad input fails at synth, naming the prop, the value and what is allow
     ['tenant default cpu not a quantity', { tenantDefaults: { cpu: 'four' } }, /tenantDefaults.cpu must be a positive Kubernetes quantity/],
     ['tenant default budget zero', { tenantDefaults: { budgetUsd: 0 } }, /tenantDefaults.budgetUsd must be a number of US dollars greater than 0/],
     ['gateway request above its limit', { gatewayResources: { memoryRequest: '4Gi' } }, /gatewayResources.memoryRequest must be at most memoryLimit \(2Gi\), got '4Gi'/],
+    ['an alarm e-mail that is not one', { alarmEmails: ['ops'] }, /alarmEmails must be e-mail addresses such as ops@example.com, got 'ops'/],
     ['backup retention of zero days', { backupRetention: Duration.days(0) }, /backupRetention must be from 1 to 36500 days, got '0 days'/],
     ['a gateway config with a model the platform does not allow', { gatewayConfig: new OpenClawConfig({ bedrock: { primaryModel: { modelId: 'amazon.nova-pro-v1:0' } } }), allowedModelIds: ['amazon.nova-lite-v1:0'] }, /missing amazon\.nova-pro-v1:0/],
   ])('%s', (_name, props, message) => {

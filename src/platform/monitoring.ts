@@ -1,0 +1,114 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SYSTEM_NAMESPACE } from './tenant-spec';
+
+/** What the platform's alarms watch. @internal */
+export interface PlatformMonitoringProps {
+  readonly clusterName: string;
+  readonly topic: sns.ITopic;
+  readonly modelIds: string[];
+}
+
+/** Container restarts in any platform pod over 15 minutes that raise the alarm. */
+export const RESTARTS_THRESHOLD = 3;
+/** Memory use of a pod, in percent of its limit, that raises the alarm when held for 15 minutes. */
+export const MEMORY_NEAR_LIMIT_PERCENT = 90;
+/** Bedrock throttled calls in 5 minutes (any allowed model) that raise the alarm. */
+export const BEDROCK_THROTTLES_THRESHOLD = 10;
+/** Bedrock p90 latency (milliseconds, 3 periods of 5 minutes in a row) that raises the alarm. */
+export const BEDROCK_LATENCY_P90_MS = 30_000;
+
+/**
+ * The platform's alarms, all to one encrypted topic: pods restarting (Container Insights), namespaces near their
+ * quota, and Amazon Bedrock throttling or slowing down for the allowed models.
+ * @internal
+ */
+export class PlatformMonitoring extends Construct {
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
+    super(scope, id);
+    const action = new actions.SnsAction(props.topic);
+    const add = (alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      this.alarms.push(alarm);
+    };
+    const cluster = props.clusterName;
+
+    // Metrics Insights queries cover every tenant with one alarm each, however many tenants come and go.
+    add(new cloudwatch.Alarm(this, 'PodRestarts', {
+      alarmDescription: `Containers of the OpenClaw platform restarted more than ${RESTARTS_THRESHOLD} times in 15 minutes (a gateway or the router crash-looping)`,
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT MAX(pod_number_of_container_restarts) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster}'`,
+        period: Duration.minutes(15),
+        label: 'Most container restarts of one pod',
+      }),
+      threshold: RESTARTS_THRESHOLD,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+    add(new cloudwatch.Alarm(this, 'RouterPodsDown', {
+      alarmDescription: 'No router pod is running: no tenant can be reached',
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT MIN(namespace_number_of_running_pods) FROM SCHEMA("ContainerInsights", ClusterName, Namespace) WHERE ClusterName = '${cluster}' AND Namespace = '${SYSTEM_NAMESPACE}'`,
+        period: Duration.minutes(5),
+        label: 'Running pods in the router namespace',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }));
+    add(new cloudwatch.Alarm(this, 'PodsPending', {
+      alarmDescription: 'Pods have been pending for 15 minutes: a tenant at its quota, or nodes that cannot be added',
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT MAX(pod_status_pending) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster}'`,
+        period: Duration.minutes(5),
+        label: 'Pending pods',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+
+    add(new cloudwatch.Alarm(this, 'MemoryNearLimit', {
+      alarmDescription: `A platform pod has used more than ${MEMORY_NEAR_LIMIT_PERCENT}% of its memory limit for 15 minutes (out-of-memory kills follow)`,
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT MAX(pod_memory_utilization_over_pod_limit) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster}'`,
+        period: Duration.minutes(5),
+        label: 'Highest memory use of a pod, % of its limit',
+      }),
+      threshold: MEMORY_NEAR_LIMIT_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+
+    // Bedrock, per allowed model: throttling (a tenant or the account at its quota) and latency.
+    props.modelIds.forEach((modelId, i) => {
+      const dims = { ModelId: modelId };
+      add(new cloudwatch.Alarm(this, `BedrockThrottles${i}`, {
+        alarmDescription: `Amazon Bedrock throttled more than ${BEDROCK_THROTTLES_THRESHOLD} calls to ${modelId} in 5 minutes`,
+        metric: new cloudwatch.Metric({ namespace: 'AWS/Bedrock', metricName: 'InvocationThrottles', dimensionsMap: dims, statistic: 'Sum', period: Duration.minutes(5) }),
+        threshold: BEDROCK_THROTTLES_THRESHOLD,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }));
+      add(new cloudwatch.Alarm(this, `BedrockLatency${i}`, {
+        alarmDescription: `Amazon Bedrock p90 latency of ${modelId} above ${BEDROCK_LATENCY_P90_MS / 1000} s for 15 minutes`,
+        metric: new cloudwatch.Metric({ namespace: 'AWS/Bedrock', metricName: 'InvocationLatency', dimensionsMap: dims, statistic: 'p90', period: Duration.minutes(5) }),
+        threshold: BEDROCK_LATENCY_P90_MS,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }));
+    });
+  }
+}
