@@ -26,6 +26,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const version: string = pkg.version;
 const cdkVersion: string = pkg.devDependencies['aws-cdk-lib'];
 const constructsVersion: string = pkg.devDependencies.constructs;
+// The Python build of the kubectl layer package that the tenant platform's app uses by default (same version as npm).
+const kubectlLayerVersion: string = pkg.devDependencies['@aws-cdk/lambda-layer-kubectl-v35'];
 const timings: Array<[string, number]> = [];
 
 function step<T>(name: string, fn: () => T): T {
@@ -47,6 +49,11 @@ for (const target of ['js', 'python', 'java']) {
   step(`package:${target} (jsii-pacmak)`, () => run(process.execPath, [require.resolve('projen/bin/projen'), `package:${target}`]));
 }
 
+/** A reference app's comparison context, handed to the Python and Java programs the way the CDK CLI does. */
+function contextEnv(ref: { bindingsContext?: Record<string, string> }): Record<string, string> {
+  return ref.bindingsContext ? { CDK_CONTEXT_JSON: JSON.stringify(ref.bindingsContext) } : {};
+}
+
 function onlyFile(dir: string, pattern: RegExp): string {
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => pattern.test(f)) : [];
   if (files.length !== 1) throw new Error(`expected one ${pattern} in ${path.relative(root, dir)}, found ${files.length}: run the packaging first (npx projen test:bindings does)`);
@@ -65,7 +72,7 @@ const outdir = (language: string, app: string) => path.join(work, language, app)
 
 step('TypeScript: synthesize the reference apps', () => {
   for (const ref of REFERENCE_APPS) {
-    const app = new App({ outdir: outdir('typescript', ref.name) });
+    const app = new App({ outdir: outdir('typescript', ref.name), context: ref.bindingsContext });
     ref.create(app, ref.stackId);
     app.synth();
   }
@@ -95,12 +102,13 @@ const venv = path.join(work, 'venv');
 const python = path.join(venv, 'bin', 'python');
 step('Python: a clean virtual environment with the wheel, aws-cdk-lib and constructs', () => {
   run('python3', ['-m', 'venv', venv]);
-  run(python, ['-m', 'pip', 'install', '--quiet', '--no-input', wheel, `aws-cdk-lib==${cdkVersion}`, `constructs==${constructsVersion}`]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--no-input', wheel, `aws-cdk-lib==${cdkVersion}`, `constructs==${constructsVersion}`,
+    `aws-cdk.lambda-layer-kubectl-v35==${kubectlLayerVersion}`]);
 });
 step('Python: synthesize every example and run its tests', () => {
   const cwd = path.join(root, 'examples', 'python');
   for (const ref of REFERENCE_APPS) {
-    run(python, [ref.pythonFile], { cwd, env: { CDK_OUTDIR: outdir('python', ref.name) } });
+    run(python, [ref.pythonFile], { cwd, env: { CDK_OUTDIR: outdir('python', ref.name), ...contextEnv(ref) } });
   }
   // unittest reports on stderr; Python 3.11 exits 0 when no test ran, so count them.
   const tests = spawnSync(python, ['-m', 'unittest', 'discover', '-v', '-s', 'tests'], {
@@ -130,7 +138,7 @@ step('Java: run the examples\' tests and synthesize every example', () => {
   expectTestsRan('Java examples', /Tests run: (\d+)/.exec(report)?.[1]);
   for (const ref of REFERENCE_APPS) {
     run('mvn', [...mvn, versionArg, 'exec:java', `-Dexec.mainClass=io.github.cdkopenclaw.examples.${ref.javaClass}`], {
-      cwd, env: { CDK_OUTDIR: outdir('java', ref.name) },
+      cwd, env: { CDK_OUTDIR: outdir('java', ref.name), ...contextEnv(ref) },
     });
   }
 });

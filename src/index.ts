@@ -8,3 +8,4 @@ export * from './audit/bedrock-audit-trail';
 export * from './edge/edge';
 export * from './edge/origin';
 export * from './edge/firewall';
+export * from './platform/platform';

@@ -4,6 +4,7 @@ import { AlbCognitoStack } from './alb-cognito';
 import { BudgetHostStack } from './budget';
 import { CloudFrontHostStack } from './cloudfront';
 import { SingleHostStack } from './single-host';
+import { TenantPlatformStack } from './tenant-platform';
 
 /** A reference app: the stack class and the id it is deployed under (the same in every language). */
 export interface ReferenceApp {
@@ -14,6 +15,8 @@ export interface ReferenceApp {
   readonly pythonFile: string;
   /** The same app in examples/java (a stack class with a main method, package io.github.cdkopenclaw.examples). */
   readonly javaClass: string;
+  /** Context the languages are compared under (e.g. a published kubectl layer, which Java must be given). */
+  readonly bindingsContext?: Record<string, string>;
 }
 
 /** Every reference app in examples/ts. */
@@ -45,5 +48,13 @@ export const REFERENCE_APPS: ReferenceApp[] = [
     create: (s, id, p) => new BudgetHostStack(s, id, p),
     pythonFile: 'budget.py',
     javaClass: 'BudgetHostStack',
+  },
+  {
+    name: 'tenant-platform',
+    stackId: 'OpenClawTenantPlatform',
+    create: (s, id, p) => new TenantPlatformStack(s, id, p),
+    pythonFile: 'tenant_platform.py',
+    javaClass: 'TenantPlatformStack',
+    bindingsContext: { kubectlLayerArn: 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl-v35:1' },
   },
 ];

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { CostEstimate, SecureOpenClawHost } from 'cdk-openclaw';
+import { CostEstimate, OpenClawTenantPlatform, SecureOpenClawHost } from 'cdk-openclaw';
 
 /** One unacknowledged cdk-nag finding. */
 export interface NagFinding {
@@ -34,5 +34,7 @@ export function runNagPacks(app: App): Record<string, NagFinding[]> {
 
 /** The cost estimates of every construct of this library in the tree. */
 export function costEstimates(scope: IConstruct): CostEstimate[] {
-  return scope.node.findAll().filter((c): c is SecureOpenClawHost => c instanceof SecureOpenClawHost).map((h) => h.estimatedMonthlyCost);
+  return scope.node.findAll()
+    .filter((c): c is SecureOpenClawHost | OpenClawTenantPlatform => c instanceof SecureOpenClawHost || c instanceof OpenClawTenantPlatform)
+    .map((c) => c.estimatedMonthlyCost);
 }

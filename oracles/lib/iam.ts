@@ -16,7 +16,7 @@ export interface IamCase {
   readonly do: string;
   readonly on: string;
   readonly expect: Decision;
-  /** The apps the row holds for; all of the matrix's apps when omitted. */
+  /** The apps the row holds for; every app that has the role when omitted. */
   readonly apps?: string[];
   /** Request context, e.g. `cloudwatch:namespace`. `aws:SecureTransport` is always true. */
   readonly context?: Record<string, string>;
@@ -131,7 +131,11 @@ export async function runIamMatrix(template: any, app: string, matrix: IamMatrix
   for (const c of matrix.cases) {
     if (c.apps && !c.apps.includes(app)) continue;
     const prefix = rolePrefix(matrix, c.as, app);
-    if (prefix === undefined) throw new Error(`case ${c.as} ${c.do} ${c.on} holds for ${app}, which has no role ${c.as}: give the case apps`);
+    if (prefix === undefined) {
+      // A row holds for the apps that have its role; naming an app without the role is a mistake in the matrix.
+      if (c.apps) throw new Error(`case ${c.as} ${c.do} ${c.on} names ${app}, which has no role ${c.as}`);
+      continue;
+    }
     const roleId = findLogicalId(template, prefix, 'AWS::IAM::Role');
     const { identity } = rolePolicies(template, roleId, env);
     const resource = resolveResource(template, matrix, c.on);

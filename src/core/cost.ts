@@ -54,6 +54,10 @@ export const PRICE_TABLE = {
   cloudFrontDataOutPerGb: 0.085,
   cloudFrontHttpsRequestsPer10k: 0.01,
   lambdaPerMillionRequests: 0.20,
+  /** An EKS cluster in standard support, per hour. */
+  eksClusterHourly: 0.10,
+  /** EKS Auto Mode's management fee as a share of the instance's on-demand price (AWS lists it per instance type). */
+  eksAutoModeFeeShare: 0.12,
 } as const;
 
 /** USD per month for something billed by the hour. */

@@ -1,4 +1,5 @@
 import { HostIngressKind } from './ingress';
+import { auditTrailCostItems } from '../audit/cost';
 import { PRICE_TABLE, monthly } from '../core/cost';
 import { CostEstimate, CostLineItem } from '../core/cost-estimate';
 import { NatStrategy } from '../core/nat';
@@ -60,20 +61,7 @@ export function estimateHostCost(inputs: HostCostInputs): CostEstimate {
     monthlyUsd: inputs.alarms * p.alarmPerMonth + 4 * p.customMetricPerMonth + 1 * p.logsIngestPerGb + p.logsStorePerGbMonth * 6,
     assumption: 'memory and disk from the agent, restarts and error lines from the journal; 1 GB of logs a month, a year kept',
   });
-  if (inputs.auditTrail) {
-    items.push({
-      item: 'CloudTrail (Bedrock audit trail)',
-      monthlyUsd: p.cloudTrailManagementPer100k + p.s3StandardPerGbMonth,
-      assumption: '100,000 management events a month, billed as a second copy (the account\'s first trail is free); 1 GB of log files; Athena billed per query',
-    });
-    if (inputs.auditTrail.cloudWatchLogs) {
-      items.push({
-        item: 'CloudWatch Logs (trail copy, 2 alarms)',
-        monthlyUsd: 0.5 * p.logsIngestPerGb + 6 * 0.5 * p.logsStorePerGbMonth + 2 * p.alarmPerMonth + p.customMetricPerMonth,
-        assumption: '0.5 GB of events a month kept a year, the denied-calls metric',
-      });
-    }
-  }
+  if (inputs.auditTrail) items.push(...auditTrailCostItems(inputs.auditTrail.cloudWatchLogs));
   // The edge shares the host's key, so its estimate carries no key line of its own.
   for (const line of inputs.edge?.items ?? []) items.push({ ...line, item: `Edge: ${line.item}` });
   items.push({ item: 'S3 (backups, access logs)', monthlyUsd: 2 * p.s3StandardPerGbMonth, assumption: '2 GB' });

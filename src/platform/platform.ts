@@ -18,7 +18,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, DependencyGroup } from 'constructs';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
+import { estimatePlatformCost } from './cost';
 import { PlatformMonitoring } from './monitoring';
+import { acknowledgeKubectlProvider, acknowledgeServiceRoles } from './nag';
 import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './router-manifests';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
@@ -27,8 +29,9 @@ import {
 } from './tenant-spec';
 import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
 import { alarmTopic } from '../core/alarm-topic';
+import { CostEstimate } from '../core/cost-estimate';
 import { allowLogsService, resolveKey } from '../core/encryption';
-import { acknowledge } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
@@ -199,7 +202,7 @@ export interface OpenClawTenantPlatformProps {
 
   /**
    * The image of the router (an unprivileged nginx build) that sends `/t/<tenant>/` to each tenant's gateway.
-   * @default - public.ecr.aws/nginx/nginx-unprivileged at ROUTER_NGINX_TAG, no digest
+   * @default - public.ecr.aws/nginx/nginx-unprivileged at OpenClawTenantPlatform.DEFAULT_ROUTER_NGINX_TAG, no digest
    */
   readonly routerImage?: OpenClawImageOptions;
 
@@ -278,7 +281,8 @@ export interface OpenClawTenantPlatformProps {
 
   /**
    * The Bedrock audit trail that records the tenants' model calls (the tenant role becomes an expected caller).
-   * @default BedrockAudit.newTrail() - a new trail encrypted with the platform key, alarming to the platform topic
+   * @default BedrockAudit.newTrail({ cloudWatchLogs: true }) - a new trail encrypted with the platform key, also
+   *   delivered to CloudWatch Logs, alarming to the platform topic on denied calls
    */
   readonly bedrockAudit?: BedrockAudit;
 
@@ -297,6 +301,11 @@ export interface OpenClawTenantPlatformProps {
 
 /** What a tenant added to the platform consists of. */
 export class OpenClawTenant extends Construct {
+  /** @internal */
+  public static _create(scope: Construct, id: string, platform: OpenClawTenantPlatform, rendered: RenderedTenant, spec: TenantSpec): OpenClawTenant {
+    return new OpenClawTenant(scope, id, platform, rendered, spec);
+  }
+
   /** The tenant's name (a DNS label). */
   public readonly tenantName: string;
   /** The tenant's namespace, `openclaw-<tenant>`. */
@@ -306,8 +315,7 @@ export class OpenClawTenant extends Construct {
   /** The Kubernetes objects of the tenant, as applied (the tenant renderer's output). */
   public readonly manifests: any[];
 
-  /** @internal */
-  constructor(scope: Construct, id: string, platform: OpenClawTenantPlatform, rendered: RenderedTenant, spec: TenantSpec) {
+  private constructor(scope: Construct, id: string, platform: OpenClawTenantPlatform, rendered: RenderedTenant, spec: TenantSpec) {
     super(scope, id);
     this.tenantName = rendered.tenant;
     this.namespace = rendered.namespace;
@@ -320,6 +328,8 @@ export class OpenClawTenant extends Construct {
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledge(secret, ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
+      'The gateway token is the tenant\'s sign-in secret, read by the gateway when it starts: rotate it by putting a new value and restarting the tenant\'s deployment (docs/tenant-platform.md). Scheduled rotation that keeps sessions is part of the self-service option.');
     Tags.of(secret).add('tenant-namespace', rendered.namespace);
     Tags.of(secret).add('budget-usd', String(spec.budgetUsd));
     this.gatewayTokenSecret = secret;
@@ -349,6 +359,9 @@ export class OpenClawTenant extends Construct {
  * encrypted EFS backed up daily.
  */
 export class OpenClawTenantPlatform extends Construct {
+  /** The nginx-unprivileged release the router runs by default. */
+  public static readonly DEFAULT_ROUTER_NGINX_TAG = '1.30.4-alpine';
+
   /** The EKS cluster. */
   public readonly cluster: eks.Cluster;
   /** The VPC. */
@@ -379,10 +392,31 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly alarmArns: string[];
   /** The Bedrock audit trail of the tenants' model calls. */
   public readonly bedrockAuditTrail: BedrockAuditTrail;
+
+  /**
+   * A monthly list-price estimate of the platform with the tenants added so far (us-east-1 prices, stated
+   * assumptions; model usage not included). See docs/cost.md.
+   */
+  public get estimatedMonthlyCost(): CostEstimate {
+    return estimatePlatformCost({
+      zones: this.zones,
+      tenants: this.tenantsByName.size,
+      routerReplicas: this.routerReplicas,
+      alarms: this.alarmArns.length,
+      ownKey: this.ownKey,
+      auditTrail: this.auditTrailCreated ? { cloudWatchLogs: this.auditTrailCloudWatchLogs } : undefined,
+      edge: this.edge.estimatedMonthlyCost,
+    });
+  }
   /** @internal */
   public readonly _clusterReady: DependencyGroup;
 
   private readonly spec: PlatformSpec;
+  private readonly zones: number;
+  private readonly routerReplicas: number;
+  private readonly ownKey: boolean;
+  private readonly auditTrailCreated: boolean;
+  private readonly auditTrailCloudWatchLogs: boolean;
   private readonly tenantStackCount: number;
   private readonly shards = new Map<number, { stack: NestedStack; tenants: number }>();
   private readonly tenantDefaults: TenantOptions;
@@ -416,9 +450,14 @@ export class OpenClawTenantPlatform extends Construct {
       invalidProp(this, 'backupRetention', `${retention.toDays()} days`, 'from 1 to 36500 days');
     }
     const image = renderImage(this, 'image', props.image ?? {}, 'ghcr.io/openclaw/openclaw', SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION);
-    const routerImage = renderImage(this, 'routerImage', props.routerImage ?? {}, 'public.ecr.aws/nginx/nginx-unprivileged', ROUTER_NGINX_TAG);
+    const routerImage = renderImage(this, 'routerImage', props.routerImage ?? {}, 'public.ecr.aws/nginx/nginx-unprivileged', OpenClawTenantPlatform.DEFAULT_ROUTER_NGINX_TAG);
     const routerReplicas = props.routerReplicas ?? 2;
     checkIntegerRange(this, 'routerReplicas', routerReplicas, 1, 20);
+    this.routerReplicas = routerReplicas;
+    this.zones = maxAzs;
+    this.ownKey = props.encryptionKey === undefined;
+    this.auditTrailCreated = props.bedrockAudit === undefined;
+    this.auditTrailCloudWatchLogs = props.bedrockAudit === undefined;
     const gatewayResources: GatewayResources = { ...DEFAULT_GATEWAY_RESOURCES, ...withoutUndefined(props.gatewayResources ?? {}) };
     // Validated now with a stand-in origin; the edge's real origin is set once the edge exists.
     const baseConfig = props.gatewayConfig ?? new OpenClawConfig();
@@ -565,6 +604,10 @@ export class OpenClawTenantPlatform extends Construct {
     acknowledgeLoadBalancer(this.loadBalancer);
 
     const edgeOptions = props.edge ?? {};
+    if (edgeOptions.domainName === undefined) {
+      Annotations.of(this).addWarningV2('cdk-openclaw:edge-default-certificate',
+        'edge.domainName is not set: browsers reach the platform on the distribution\'s *.cloudfront.net name, whose default certificate also accepts TLS 1.0 and 1.1. Set edge.domainName (with edge.hostedZone or edge.certificate) for TLS 1.2 and later only.');
+    }
     this.edge = new OpenClawEdge(this, 'Edge', {
       origin: EdgeOrigin._internalLoadBalancer(this.loadBalancer, 80),
       domainName: edgeOptions.domainName,
@@ -590,7 +633,11 @@ export class OpenClawTenantPlatform extends Construct {
       completionWindow: Duration.hours(8),
       deleteAfter: retention,
     }));
-    plan.addSelection('TenantState', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)], allowRestores: true });
+    const selection = plan.addSelection('TenantState', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)], allowRestores: true });
+    acknowledge(selection, [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
+    ], 'AWS Backup\'s own service-role policies, maintained by AWS for the backup and restore jobs of this plan.');
 
     // --- the shared tenant role (ABAC on the namespace session tag) and the data bucket -------------------------
     this.dataBucket = secureBucket(this, 'DataBucket', { key: this.encryptionKey, accessLogs, accessLogsPrefix: 'data/' });
@@ -619,9 +666,14 @@ export class OpenClawTenantPlatform extends Construct {
       modelIds: this.allowedModelIds,
     });
     this.alarmArns = monitoring.alarms.map((a) => a.alarmArn);
-    this.bedrockAuditTrail = (props.bedrockAudit ?? BedrockAudit.newTrail())._bind(this, {
+    // By default the trail also goes to CloudWatch Logs, so that denied Bedrock calls of any tenant raise an alarm.
+    this.bedrockAuditTrail = (props.bedrockAudit ?? BedrockAudit.newTrail({ cloudWatchLogs: true }))._bind(this, {
       key: this.encryptionKey, role: this.tenantRole, alarmTopic: this.alarmTopic,
     });
+
+    acknowledgeServiceRoles({ cluster: this.cluster.role, node: nodeRole, efsCsi: csiRole, cloudWatchAgent: agentRole });
+    acknowledgeKubectlProvider(this.cluster);
+    this.acknowledgeTenantRole();
 
     // Tenants are applied after the cluster-wide objects they rely on.
     this._clusterReady = new DependencyGroup(clusterWide, storage);
@@ -663,7 +715,7 @@ export class OpenClawTenantPlatform extends Construct {
       if (e instanceof SpecError) invalidProp(this, e.prop, e.value, e.allowed);
       throw e;
     }
-    const tenant = new OpenClawTenant(this.shardFor(name), `Tenant-${name}`, this, rendered, spec);
+    const tenant = OpenClawTenant._create(this.shardFor(name), `Tenant-${name}`, this, rendered, spec);
     this.tenantsByName.set(name, tenant);
     return tenant;
   }
@@ -704,6 +756,29 @@ export class OpenClawTenantPlatform extends Construct {
       if (e instanceof SpecError) invalidProp(this, e.prop.replace("tenant 'defaults' ", 'tenantDefaults.'), e.value, e.allowed);
       throw e;
     }
+  }
+
+  private acknowledgeTenantRole(): void {
+    const policy = this.tenantRole.node.tryFindChild('DefaultPolicy');
+    if (!policy) return;
+    const bucketId = Stack.of(this).resolve((this.dataBucket.node.defaultChild as s3.CfnBucket).logicalId);
+    const reasons: Array<[string, string]> = [
+      ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:openclaw/*',
+        'Tenant secrets are found by tag, not by name: the statement allows only secrets whose tenant-namespace tag equals the caller\'s kubernetes-namespace session tag (ABAC).'],
+      [`Resource::<${bucketId}.Arn>/<aws:PrincipalTag/kubernetes-namespace>/*`,
+        'Each tenant reaches only the objects under its own namespace prefix, resolved from its Pod Identity session tag.'],
+      ['Resource::*', 'Only Bedrock model listing, which has no resource-level permissions, uses *.'],
+    ];
+    for (const modelId of this.allowedModelIds) {
+      const profile = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(modelId);
+      if (profile) {
+        reasons.push([`Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${profile[2]}`,
+          `A cross-region inference profile (${modelId}) routes to the same foundation model in any of its regions; the model itself is fixed.`]);
+      }
+    }
+    for (const [finding, reason] of reasons) acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
+    acknowledge(policy, INLINE_POLICY_RULES,
+      'The tenant role\'s policy is its own (ABAC on the namespace session tag, the allowed models): a managed policy would let it be attached elsewhere.');
   }
 
   private grantTenantAccess(): void {
@@ -765,8 +840,13 @@ function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer): void {
     'The load balancer holds no data and is recreated by a deploy in minutes; deletion protection would only make stack deletion fail.');
   acknowledge(lb, ['HIPAA.Security-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ALBHttpToHttpsRedirection', 'PCI.DSS.321-ALBHttpToHttpsRedirection'],
     'An internal load balancer reachable only from CloudFront\'s VPC origin, inside the VPC: browsers use HTTPS (TLS 1.2+) to CloudFront, which redirects HTTP to HTTPS.');
-  acknowledge(lb, ['NIST.800.53.R5-ELBTlsHttpsListenersOnly', 'HIPAA.Security-ELBTlsHttpsListenersOnly', 'PCI.DSS.321-ELBTlsHttpsListenersOnly', 'AwsSolutions-ELB2'],
-    'The listener is HTTP inside the VPC, reached only through CloudFront\'s VPC origin (no public address); TLS ends at CloudFront.');
+  const listener = lb.node.tryFindChild('Http');
+  if (listener) {
+    acknowledge(listener, ['HIPAA.Security-ELBv2ACMCertificateRequired', 'NIST.800.53.R5-ELBv2ACMCertificateRequired', 'PCI.DSS.321-ELBv2ACMCertificateRequired'],
+      'The listener is HTTP inside the VPC, reached only through CloudFront\'s VPC origin (no public address); TLS 1.2+ ends at CloudFront.');
+  }
+  acknowledge(lb, ['NIST.800.53.R5-ALBWAFEnabled', 'PCI.DSS.321-ALBWAFEnabled'],
+    'The web ACL is on the CloudFront distribution (CLOUDFRONT scope), the only way in: this internal load balancer has no public address.');
 }
 
 /** The kubectl layer package, when the app has it; a clear error otherwise. */
@@ -798,9 +878,6 @@ function scopeTrust(role: iam.Role, cluster: eks.Cluster): void {
   statement.addCondition('StringEquals', { 'aws:SourceAccount': Aws.ACCOUNT_ID });
   statement.addCondition('ArnEquals', { 'aws:SourceArn': cluster.clusterArn });
 }
-
-/** The nginx release the router runs by default. */
-export const ROUTER_NGINX_TAG = '1.30.4-alpine';
 
 function renderImage(scope: Construct, prop: string, options: OpenClawImageOptions, defaultRepository: string, defaultTag: string): string {
   const repository = options.repository ?? defaultRepository;

@@ -193,6 +193,12 @@ describe('ingress: edge, internal load balancer, router', () => {
     expect(base.platform.publicOrigin).toBe(`https://${DOMAIN}`);
   });
 
+  test('without a custom domain synth warns that the default certificate also accepts TLS 1.0 and 1.1', () => {
+    const { stack } = synth({ edge: undefined });
+    Annotations.fromStack(stack).hasWarning('/Test/Platform', Match.stringLikeRegexp('edge.domainName is not set.*TLS 1.0 and 1.1'));
+    Annotations.fromStack(base.stack).hasNoWarning('/Test/Platform', Match.stringLikeRegexp('edge.domainName is not set'));
+  });
+
   test('without a custom domain, the distribution\'s own name is every gateway\'s allowed origin', () => {
     const { platform, stack } = synth({ edge: undefined }, (p) => p.addTenant('acme'));
     const cm = platform.tenants[0].manifests.find((o) => o.kind === 'ConfigMap');
@@ -251,12 +257,29 @@ describe('observability', () => {
   test('a Bedrock audit trail is created with the tenant role as an expected caller, or an existing one is used', () => {
     expect(base.platform.bedrockAuditTrail).toBeDefined();
     base.template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    // ...delivered to CloudWatch Logs too, so that denied calls of any tenant raise an alarm.
+    base.template.hasResourceProperties('AWS::CloudTrail::Trail', { CloudWatchLogsLogGroupArn: Match.anyValue() });
+    expect(resourcesOf(base.template, 'AWS::CloudWatch::Alarm').some(([id]) => /BedrockAccessDenied/.test(id))).toBe(true);
     const app = testApp();
     const stack = new Stack(app, 'Shared');
     const trail = new BedrockAuditTrail(stack, 'Trail');
     const platform = new OpenClawTenantPlatform(stack, 'Platform', { bedrockAudit: BedrockAudit.existingTrail(trail) });
     expect(platform.bedrockAuditTrail).toBe(trail);
     Template.fromStack(stack).resourceCountIs('AWS::CloudTrail::Trail', 1);
+  });
+});
+
+describe('cost estimate', () => {
+  test('adds up, and grows with tenants by nodes, secrets and storage', () => {
+    const none = synth().platform.estimatedMonthlyCost;
+    const sum = none.items.reduce((t, i) => t + i.monthlyUsd, 0);
+    expect(none.totalMonthlyUsd).toBeCloseTo(sum, 6);
+    expect(none.items.map((i) => i.item)).toEqual(expect.arrayContaining(['EKS cluster', 'NAT gateways (2)', 'Load balancer (internal)']));
+    const seven = synth({}, (p) => { for (let i = 0; i < 7; i++) p.addTenant(`t${i}`); }).platform.estimatedMonthlyCost;
+    expect(seven.items.find((i) => i.item.startsWith('EKS Auto Mode nodes'))!.item).toBe('EKS Auto Mode nodes (2 x m7g.large)');
+    expect(seven.totalMonthlyUsd).toBeGreaterThan(none.totalMonthlyUsd + 70);
+    const threeZones = synth({ maxAzs: 3 }).platform.estimatedMonthlyCost;
+    expect(threeZones.items.find((i) => i.item.startsWith('NAT'))!.item).toBe('NAT gateways (3)');
   });
 });
 
