@@ -144,6 +144,7 @@ project.addTask('integ:update', {
   exec: `integ-runner --directory integ --app "${integApp}" --test-regex "^integ\\.[a-z0-9-]+\\.ts$" --parallel-regions us-east-1 --update-on-failed --dry-run`,
   receiveArgs: true,
 });
+project.tasks.tryFind('integ:update')!.exec('node projenrc/strip-integ-traces.js');
 project.testTask.spawn(project.tasks.tryFind('integ')!);
 
 project.addTask('rosetta:extract', {

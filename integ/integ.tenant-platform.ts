@@ -1,0 +1,101 @@
+/**
+ * The tenant platform with two tenants behind its edge. Deploying it needs a public hosted zone you own: set
+ * OPENCLAW_INTEG_ZONE_ID and OPENCLAW_INTEG_ZONE_NAME (the snapshot uses example values). On a real deploy the
+ * assertions check that the cluster is ACTIVE, that tenant acme's gateway pod is Ready and answers /t/acme/healthz
+ * through CloudFront, the router and its network policy, and that a pod in tenant globex's namespace, labelled like a
+ * gateway (so it gets the gateways' egress allowlist), cannot open a connection to acme's gateway.
+ */
+import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { OpenClawTenantPlatform } from 'cdk-openclaw';
+
+const zoneId = process.env.OPENCLAW_INTEG_ZONE_ID ?? 'Z0123456789EXAMPLE';
+const zoneName = process.env.OPENCLAW_INTEG_ZONE_NAME ?? 'example.com';
+const domainName = `openclaw-tenants-integ.${zoneName}`;
+
+const app = new App();
+const stack = new Stack(app, 'OpenClawIntegTenantPlatform');
+const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: zoneId, zoneName });
+const platform = new OpenClawTenantPlatform(stack, 'Platform', {
+  edge: { domainName, hostedZone: zone },
+  kubectlLayer: new KubectlV35Layer(stack, 'KubectlLayer'),
+  image: { tag: '2026.9.6', digest: 'sha256:0e5f0c1b9f4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c' },
+  routerImage: { tag: '1.30.4-alpine', digest: 'sha256:4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b' },
+});
+const acme = platform.addTenant('acme');
+const globex = platform.addTenant('globex');
+
+// acme's gateway has its one replica ready (the object value waits for the field to exist).
+const ready = new eks.KubernetesObjectValue(stack, 'AcmeReady', {
+  cluster: platform.cluster,
+  objectType: 'deployment',
+  objectName: 'openclaw',
+  objectNamespace: acme.namespace,
+  jsonPath: '.status.readyReplicas',
+  timeout: Duration.minutes(15),
+});
+ready.node.addDependency(acme);
+new CfnOutput(stack, 'AcmeReadyReplicas', { value: ready.value });
+
+// A probe in globex's namespace that looks like a gateway to the network policies tries acme's gateway once.
+const probe = platform.cluster.addManifest('CrossTenantProbe', {
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: { name: 'cross-tenant-probe', namespace: globex.namespace },
+  spec: {
+    backoffLimit: 0,
+    activeDeadlineSeconds: 120,
+    template: {
+      metadata: { labels: { 'app.kubernetes.io/name': 'openclaw', 'app.kubernetes.io/component': 'gateway' } },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{
+          name: 'probe',
+          image: 'public.ecr.aws/docker/library/busybox:1.37',
+          command: ['wget', '-q', '-T', '10', '-O', '-', `http://openclaw.${acme.namespace}.svc.cluster.local:18789/healthz`],
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+        }],
+      },
+    },
+  },
+});
+probe.node.addDependency(acme, globex);
+const refused = new eks.KubernetesObjectValue(stack, 'CrossTenantRefused', {
+  cluster: platform.cluster,
+  objectType: 'job',
+  objectName: 'cross-tenant-probe',
+  objectNamespace: globex.namespace,
+  jsonPath: '.status.failed',
+  timeout: Duration.minutes(5),
+});
+refused.node.addDependency(probe);
+new CfnOutput(stack, 'CrossTenantProbeFailed', { value: refused.value });
+
+const integ = new IntegTest(app, 'TenantPlatform', { testCases: [stack], regions: ['eu-west-1'] });
+
+integ.assertions
+  .awsApiCall('EKS', 'describeCluster', { name: platform.cluster.clusterName })
+  .expect(ExpectedResult.objectLike({ cluster: { status: 'ACTIVE', resourcesVpcConfig: { endpointPublicAccess: false } } }));
+
+integ.assertions
+  .awsApiCall('CloudFormation', 'describeStacks', { StackName: stack.stackName })
+  .expect(ExpectedResult.objectLike({
+    Stacks: [{ Outputs: [{ OutputKey: 'AcmeReadyReplicas', OutputValue: '1' }, { OutputKey: 'CrossTenantProbeFailed', OutputValue: '1' }] }],
+  }));
+
+// Through CloudFront, the web ACL, the internal load balancer and the router to acme's gateway.
+integ.assertions
+  .httpApiCall(`https://${domainName}/t/acme/healthz`)
+  .expect(ExpectedResult.objectLike({ status: 200 }))
+  .waitForAssertions({ totalTimeout: Duration.minutes(25), interval: Duration.seconds(30) });
+
+// A tenant that does not exist is not found; nothing else is served.
+integ.assertions
+  .httpApiCall(`https://${domainName}/t/nobody/healthz`)
+  .expect(ExpectedResult.objectLike({ status: 502 }));
