@@ -9,3 +9,4 @@ export * from './edge/edge';
 export * from './edge/origin';
 export * from './edge/firewall';
 export * from './platform/platform';
+export * from './platform/capacity';

@@ -11,6 +11,8 @@ export interface PlatformCostInputs {
   readonly ownKey: boolean;
   readonly auditTrail?: { readonly cloudWatchLogs: boolean };
   readonly edge: CostEstimate;
+  /** Managed node groups instead of Auto Mode: the instance type and the node count (the group's minimum). */
+  readonly nodeGroup?: { readonly instanceType: string; readonly nodes: number };
 }
 
 /** Gateways per node: an m7g.large (8 GiB) holds six 1-GiB gateway requests next to the system pods. */
@@ -19,15 +21,23 @@ const GATEWAYS_PER_NODE = 6;
 /** The monthly list-price estimate of the platform with its code-declared tenants. @internal */
 export function estimatePlatformCost(inputs: PlatformCostInputs): CostEstimate {
   const p = PRICE_TABLE;
-  const node = p.instanceHourly['m7g.large'];
-  const nodes = Math.max(1, Math.ceil((inputs.tenants + inputs.routerReplicas / 4) / GATEWAYS_PER_NODE));
+  const byMemory = Math.max(1, Math.ceil((inputs.tenants + inputs.routerReplicas / 4) / GATEWAYS_PER_NODE));
+  const nodeLine: CostLineItem = inputs.nodeGroup
+    ? {
+      item: `Managed node group (${Math.max(byMemory, inputs.nodeGroup.nodes)} x ${inputs.nodeGroup.instanceType})`,
+      monthlyUsd: Math.max(byMemory, inputs.nodeGroup.nodes) * (monthly(p.instanceHourly[inputs.nodeGroup.instanceType] ?? 0) + 80 * p.gp3PerGbMonth),
+      assumption: p.instanceHourly[inputs.nodeGroup.instanceType] === undefined
+        ? 'the instance type is not in the price table: only its 80 GB root volumes are counted'
+        : `on demand, the group's minimum or ${GATEWAYS_PER_NODE} gateways per node by memory request, 80 GB root volume each`,
+    }
+    : {
+      item: `EKS Auto Mode nodes (${byMemory} x m7g.large)`,
+      monthlyUsd: byMemory * monthly(p.instanceHourly['m7g.large']) * (1 + p.eksAutoModeFeeShare) + byMemory * 80 * p.gp3PerGbMonth,
+      assumption: `on demand, ${GATEWAYS_PER_NODE} gateways per node by memory request, about 12% Auto Mode fee, 80 GB of node storage each`,
+    };
   const items: CostLineItem[] = [
     { item: 'EKS cluster', monthlyUsd: monthly(p.eksClusterHourly), assumption: 'standard support' },
-    {
-      item: `EKS Auto Mode nodes (${nodes} x m7g.large)`,
-      monthlyUsd: nodes * monthly(node) * (1 + p.eksAutoModeFeeShare) + nodes * 80 * p.gp3PerGbMonth,
-      assumption: `on demand, ${GATEWAYS_PER_NODE} gateways per node by memory request, about 12% Auto Mode fee, 80 GB of node storage each`,
-    },
+    nodeLine,
     { item: `NAT gateways (${inputs.zones})`, monthlyUsd: inputs.zones * monthly(p.natGatewayHourly), assumption: 'one per zone; data processed not included' },
     { item: 'Load balancer (internal)', monthlyUsd: monthly(p.albHourly) + monthly(p.albLcuHourly), assumption: 'one load balancer capacity unit' },
     { item: 'EFS (tenant state)', monthlyUsd: Math.max(1, inputs.tenants) * p.efsStandardPerGbMonth, assumption: '1 GB per tenant, Standard storage' },

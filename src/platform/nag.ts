@@ -20,6 +20,8 @@ export function acknowledgeServiceRoles(roles: ServiceRoles): void {
   ], 'EKS Auto Mode requires these AWS managed policies on the cluster role, and AWS updates them as Auto Mode changes.');
   acknowledge(roles.node, [managed('AmazonEKSWorkerNodeMinimalPolicy'), managed('AmazonEC2ContainerRegistryPullOnly')],
     'The two AWS managed policies EKS Auto Mode documents for its node role: join the cluster and pull images, nothing else.');
+  acknowledge(roles.node, [managed('AmazonEKSWorkerNodePolicy'), managed('AmazonEKS_CNI_Policy')],
+    'With managed node groups, the AWS managed policies EKS documents for nodes and the VPC CNI they run: join the cluster, attach pod network interfaces.');
   acknowledge(roles.efsCsi, [managed('service-role/AmazonEFSCSIDriverPolicy')],
     'The EFS CSI driver\'s own AWS managed policy (create and delete access points, tag-scoped), maintained with the driver.');
   acknowledge(roles.cloudWatchAgent, [managed('CloudWatchAgentServerPolicy')],
@@ -62,5 +64,24 @@ export function acknowledgeKubectlProvider(cluster: eks.Cluster): void {
       acknowledge(handlerRole, [`AwsSolutions-IAM4[Policy::{"Fn::If":["${conditionId}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`],
         'aws-cdk-lib\'s kubectl handler may pull from ECR Public where the partition has it, with AWS\'s read-only policy.');
     }
+  }
+}
+
+/** The AWS Load Balancer Controller aws-cdk-lib installs with node groups: its published IAM policy, as an inline policy. */
+export function acknowledgeAlbController(cluster: eks.Cluster): void {
+  const controller = cluster.albController;
+  if (!controller) return;
+  for (const child of controller.node.findAll()) {
+    if (!child.node.path.endsWith('/Role/DefaultPolicy/Resource')) continue;
+    const resources = [
+      '*', 'arn:<AWS::Partition>:ec2:*:*:security-group/*',
+      'arn:<AWS::Partition>:elasticloadbalancing:*:*:targetgroup/*/*',
+      'arn:<AWS::Partition>:elasticloadbalancing:*:*:loadbalancer/net/*/*', 'arn:<AWS::Partition>:elasticloadbalancing:*:*:loadbalancer/app/*/*',
+      'arn:<AWS::Partition>:elasticloadbalancing:*:*:listener/net/*/*/*', 'arn:<AWS::Partition>:elasticloadbalancing:*:*:listener/app/*/*/*',
+      'arn:<AWS::Partition>:elasticloadbalancing:*:*:listener-rule/net/*/*/*', 'arn:<AWS::Partition>:elasticloadbalancing:*:*:listener-rule/app/*/*/*',
+    ];
+    acknowledge(child, resources.map((r) => `AwsSolutions-IAM5[Resource::${r}]`),
+      'The AWS Load Balancer Controller\'s own IAM policy as its project publishes it (it discovers and manages load balancers by tag conditions); here it only binds the router pods to one target group.');
+    acknowledge(child, INLINE_POLICY_RULES, 'aws-cdk-lib attaches the AWS Load Balancer Controller\'s published policy to its service account role inline.');
   }
 }

@@ -17,10 +17,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, DependencyGroup } from 'constructs';
+import { NodeGroupCapacityOptions, PlatformCapacity } from './capacity';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
 import { estimatePlatformCost } from './cost';
 import { PlatformMonitoring } from './monitoring';
-import { acknowledgeKubectlProvider, acknowledgeServiceRoles } from './nag';
+import { acknowledgeAlbController, acknowledgeKubectlProvider, acknowledgeServiceRoles } from './nag';
 import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './router-manifests';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
@@ -174,6 +175,12 @@ export interface OpenClawTenantPlatformProps {
    *   `aws-cdk.lambda-layer-kubectl-v35` (PyPI) installed; otherwise required (Maven Central has no build of it)
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
+
+  /**
+   * Where pods run: EKS Auto Mode, or managed node groups (Graviton by default).
+   * @default PlatformCapacity.autoMode()
+   */
+  readonly capacity?: PlatformCapacity;
 
   /**
    * CIDR blocks allowed to reach the Kubernetes API endpoint from the internet. Empty: the endpoint is private
@@ -406,6 +413,7 @@ export class OpenClawTenantPlatform extends Construct {
       ownKey: this.ownKey,
       auditTrail: this.auditTrailCreated ? { cloudWatchLogs: this.auditTrailCloudWatchLogs } : undefined,
       edge: this.edge.estimatedMonthlyCost,
+      nodeGroup: this.nodeGroupCost,
     });
   }
   /** @internal */
@@ -413,6 +421,7 @@ export class OpenClawTenantPlatform extends Construct {
 
   private readonly spec: PlatformSpec;
   private readonly zones: number;
+  private readonly nodeGroupCost?: { instanceType: string; nodes: number };
   private readonly routerReplicas: number;
   private readonly ownKey: boolean;
   private readonly auditTrailCreated: boolean;
@@ -487,22 +496,30 @@ export class OpenClawTenantPlatform extends Construct {
     const privateSubnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
 
     // --- cluster -------------------------------------------------------------------------------------------------
+    const capacity = props.capacity ?? PlatformCapacity.autoMode();
+    const autoMode = capacity.mode === 'auto-mode';
+    const nodeGroupOptions = checkNodeGroups(this, capacity.nodeGroupOptions ?? {});
+    this.nodeGroupCost = autoMode ? undefined : { instanceType: nodeGroupOptions.instanceTypes[0].toString(), nodes: nodeGroupOptions.minSize };
     const nodeRole = new iam.Role(this, 'NodeRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'EKS Auto Mode nodes of the OpenClaw tenant platform',
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodeMinimalPolicy'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
-      ],
+      description: autoMode ? 'EKS Auto Mode nodes of the OpenClaw tenant platform' : 'Managed node group of the OpenClaw tenant platform',
+      managedPolicies: (autoMode
+        ? ['AmazonEKSWorkerNodeMinimalPolicy', 'AmazonEC2ContainerRegistryPullOnly']
+        : ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy'])
+        .map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
     this.cluster = new eks.Cluster(this, 'Cluster', {
       version: props.kubernetesVersion ?? eks.KubernetesVersion.V1_35,
       vpc: this.vpc,
       vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
-      defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
+      defaultCapacityType: autoMode ? eks.DefaultCapacityType.AUTOMODE : eks.DefaultCapacityType.NODEGROUP,
+      defaultCapacity: autoMode ? undefined : 0,
       // Only the system pool of Auto Mode: every workload of ours runs in the platform's own node pool, whose node
       // class enforces network policies.
-      compute: { nodePools: ['system'], nodeRole },
+      compute: autoMode ? { nodePools: ['system'], nodeRole } : undefined,
+      // With node groups, the networking add-ons are EKS add-ons the platform configures (network policies on).
+      bootstrapSelfManagedAddons: autoMode ? undefined : false,
+      albController: autoMode ? undefined : { version: eks.AlbControllerVersion.V2_8_2 },
       secretsEncryptionKey: this.encryptionKey,
       clusterLogging: [
         eks.ClusterLoggingTypes.API, eks.ClusterLoggingTypes.AUDIT, eks.ClusterLoggingTypes.AUTHENTICATOR,
@@ -516,11 +533,42 @@ export class OpenClawTenantPlatform extends Construct {
     if (props.adminPrincipalArn !== undefined) {
       this.cluster.grantClusterAdmin('Administrator', props.adminPrincipalArn);
     }
-    const clusterWide = this.cluster.addManifest('NetworkPolicies', ...networkPolicyObjects({
-      nodeRoleName: nodeRole.roleName,
-      subnetIds: privateSubnets.subnetIds,
-      securityGroupId: this.cluster.clusterSecurityGroupId,
-    }), ...PLATFORM_NAMESPACE_OBJECTS);
+    let clusterWide: eks.KubernetesManifest;
+    const networkAddons: eks.Addon[] = [];
+    if (autoMode) {
+      clusterWide = this.cluster.addManifest('NetworkPolicies', ...networkPolicyObjects({
+        nodeRoleName: nodeRole.roleName,
+        subnetIds: privateSubnets.subnetIds,
+        securityGroupId: this.cluster.clusterSecurityGroupId,
+      }), ...PLATFORM_NAMESPACE_OBJECTS);
+    } else {
+      // The VPC CNI enforces network policies; versions are the ones EKS picks for the cluster's Kubernetes version.
+      networkAddons.push(
+        new eks.Addon(this, 'VpcCni', { cluster: this.cluster, addonName: 'vpc-cni', configurationValues: { enableNetworkPolicy: 'true' } }),
+        new eks.Addon(this, 'CoreDns', { cluster: this.cluster, addonName: 'coredns' }),
+        new eks.Addon(this, 'KubeProxy', { cluster: this.cluster, addonName: 'kube-proxy' }),
+        new eks.Addon(this, 'PodIdentityAgent', { cluster: this.cluster, addonName: 'eks-pod-identity-agent' }),
+      );
+      // Nodes: IMDSv2 only, one hop (pods cannot reach the metadata service), encrypted root volumes.
+      const launchTemplate = new ec2.LaunchTemplate(this, 'NodeLaunchTemplate', {
+        requireImdsv2: true,
+        httpPutResponseHopLimit: 1,
+        blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(80, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
+      });
+      const nodes = this.cluster.addNodegroupCapacity('Nodes', {
+        instanceTypes: nodeGroupOptions.instanceTypes,
+        amiType: nodeGroupOptions.arm ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        nodeRole,
+        launchTemplateSpec: { id: launchTemplate.launchTemplateId!, version: launchTemplate.latestVersionNumber },
+        minSize: nodeGroupOptions.minSize,
+        maxSize: nodeGroupOptions.maxSize,
+        desiredSize: nodeGroupOptions.minSize,
+      });
+      for (const addon of networkAddons) addon.node.addDependency(nodes);
+      clusterWide = this.cluster.addManifest('NetworkPolicies', ...PLATFORM_NAMESPACE_OBJECTS);
+      clusterWide.node.addDependency(...networkAddons);
+    }
 
     // --- tenant state: EFS with one access point per tenant, backed up daily ----------------------------------
     this.fileSystem = new efs.FileSystem(this, 'FileSystem', {
@@ -595,12 +643,14 @@ export class OpenClawTenantPlatform extends Construct {
     // Router pods sit behind the cluster security group (Auto Mode nodes carry it): admit the load balancer there.
     this.loadBalancer.connections.allowTo(this.cluster.clusterSecurityGroup, ec2.Port.tcp(ROUTER_PORT), 'OpenClaw router pods');
     const binding = this.cluster.addManifest('RouterTargetGroupBinding', {
-      apiVersion: 'eks.amazonaws.com/v1',
+      // Auto Mode's own binding, or the AWS Load Balancer Controller's with node groups.
+      apiVersion: autoMode ? 'eks.amazonaws.com/v1' : 'elbv2.k8s.aws/v1beta1',
       kind: 'TargetGroupBinding',
       metadata: { name: ROUTER_NAME, namespace: 'openclaw-system' },
       spec: { serviceRef: { name: ROUTER_NAME, port: ROUTER_PORT }, targetGroupARN: targets.targetGroupArn, targetType: 'ip' },
     });
     binding.node.addDependency(router);
+    if (this.cluster.albController) binding.node.addDependency(this.cluster.albController);
     acknowledgeLoadBalancer(this.loadBalancer);
 
     const edgeOptions = props.edge ?? {};
@@ -673,6 +723,7 @@ export class OpenClawTenantPlatform extends Construct {
 
     acknowledgeServiceRoles({ cluster: this.cluster.role, node: nodeRole, efsCsi: csiRole, cloudWatchAgent: agentRole });
     acknowledgeKubectlProvider(this.cluster);
+    acknowledgeAlbController(this.cluster);
     this.acknowledgeTenantRole();
 
     // Tenants are applied after the cluster-wide objects they rely on.
@@ -847,6 +898,29 @@ function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer): void {
   }
   acknowledge(lb, ['NIST.800.53.R5-ALBWAFEnabled', 'PCI.DSS.321-ALBWAFEnabled'],
     'The web ACL is on the CloudFront distribution (CLOUDFRONT scope), the only way in: this internal load balancer has no public address.');
+}
+
+/** Node group options with defaults, checked: sizes in range, one architecture. */
+interface CheckedNodeGroups {
+  readonly instanceTypes: ec2.InstanceType[];
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly arm: boolean;
+}
+
+function checkNodeGroups(scope: Construct, options: NodeGroupCapacityOptions): CheckedNodeGroups {
+  const instanceTypes = options.instanceTypes ?? [new ec2.InstanceType('m7g.large')];
+  const minSize = options.minSize ?? 2;
+  const maxSize = options.maxSize ?? 10;
+  if (instanceTypes.length === 0) invalidProp(scope, 'capacity.instanceTypes', [], 'at least one instance type');
+  checkIntegerRange(scope, 'capacity.minSize', minSize, 1, 450);
+  checkIntegerRange(scope, 'capacity.maxSize', maxSize, 1, 450);
+  if (maxSize < minSize) invalidProp(scope, 'capacity.maxSize', maxSize, `at least minSize (${minSize})`);
+  const arches = new Set(instanceTypes.map((t) => t.architecture));
+  if (arches.size > 1) {
+    invalidProp(scope, 'capacity.instanceTypes', instanceTypes.map((t) => t.toString()), 'instance types of one architecture (a node group has one machine image)');
+  }
+  return { instanceTypes, minSize, maxSize, arm: instanceTypes[0].architecture === ec2.InstanceArchitecture.ARM_64 };
 }
 
 /** The kubectl layer package, when the app has it; a clear error otherwise. */

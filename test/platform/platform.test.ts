@@ -2,9 +2,11 @@ import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { BedrockAudit, BedrockAuditTrail } from '../../src';
+import { runNagPacks } from '../../examples/ts/inspect';
+import { BedrockAudit, BedrockAuditTrail, NodeGroupCapacityOptions, PlatformCapacity } from '../../src';
 import { OpenClawConfig } from '../../src/openclaw';
 import { OpenClawTenantPlatform, OpenClawTenantPlatformProps } from '../../src/platform/platform';
 import { resourcesOf, testApp } from '../util';
@@ -280,6 +282,67 @@ describe('cost estimate', () => {
     expect(seven.totalMonthlyUsd).toBeGreaterThan(none.totalMonthlyUsd + 70);
     const threeZones = synth({ maxAzs: 3 }).platform.estimatedMonthlyCost;
     expect(threeZones.items.find((i) => i.item.startsWith('NAT'))!.item).toBe('NAT gateways (3)');
+  });
+});
+
+describe('managed node groups instead of Auto Mode', () => {
+  const groups = synth({ capacity: PlatformCapacity.nodeGroups() }, (p) => p.addTenant('acme'));
+
+  test('Graviton nodes (m7g.large, AL2023 arm64) in the private subnets, 2 to 10, no Auto Mode', () => {
+    groups.template.hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'AL2023_ARM_64_STANDARD',
+      InstanceTypes: ['m7g.large'],
+      ScalingConfig: { MinSize: 2, MaxSize: 10, DesiredSize: 2 },
+    });
+    const group = resourcesOf(groups.template, 'AWS::EKS::Nodegroup')[0][1];
+    for (const s of group.Properties.Subnets) expect(s.Ref).toMatch(/PrivateSubnet/);
+    const cluster = resourcesOf(groups.template, 'AWS::EKS::Cluster')[0][1];
+    expect(cluster.Properties.ComputeConfig).toEqual({ Enabled: false });
+    expect(cluster.Properties.BootstrapSelfManagedAddons).toBe(false);
+  });
+
+  test('pods cannot reach the instance metadata service: IMDSv2 only, hop limit 1; encrypted root volumes', () => {
+    groups.template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
+      }),
+    });
+  });
+
+  test('the VPC CNI with network policies on, CoreDNS, kube-proxy and the Pod Identity agent as EKS add-ons', () => {
+    groups.template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', ConfigurationValues: '{"enableNetworkPolicy":"true"}' });
+    for (const name of ['coredns', 'kube-proxy', 'eks-pod-identity-agent', 'aws-efs-csi-driver', 'amazon-cloudwatch-observability']) {
+      groups.template.hasResourceProperties('AWS::EKS::Addon', { AddonName: name });
+    }
+    // Auto Mode's node class and node pool are not used.
+    expect(manifestObjects(groups.template).filter((o) => o.kind === 'NodeClass' || o.kind === 'NodePool')).toEqual([]);
+  });
+
+  test('the router is bound through the AWS Load Balancer Controller\'s TargetGroupBinding', () => {
+    const binding = manifestObjects(groups.template).find((o) => o.kind === 'TargetGroupBinding');
+    expect(binding.apiVersion).toBe('elbv2.k8s.aws/v1beta1');
+    expect(binding.spec.targetType).toBe('ip');
+    expect(groups.platform.cluster.albController).toBeDefined();
+  });
+
+  test('nothing else changes for tenants, and cdk-nag reports nothing', () => {
+    expect(groups.platform.tenants[0].manifests).toEqual(base.platform.tenants[0].manifests.map((o) => o));
+    const findings = runNagPacks(groups.stack.node.root as any);
+    expect(Object.values(findings).flat()).toEqual([]);
+  });
+
+  test('the cost estimate counts the node group instead of Auto Mode', () => {
+    const item = groups.platform.estimatedMonthlyCost.items.find((i) => i.item.startsWith('Managed node group'));
+    expect(item!.item).toBe('Managed node group (2 x m7g.large)');
+  });
+
+  test.each<[string, NodeGroupCapacityOptions, RegExp]>([
+    ['fewer nodes at most than at least', { minSize: 4, maxSize: 2 }, /capacity.maxSize must be at least minSize \(4\), got 2/],
+    ['no node at all', { minSize: 0 }, /capacity.minSize must be an integer from 1 to 450, got 0/],
+    ['two architectures', { instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m7i.large')] }, /capacity.instanceTypes must be instance types of one architecture/],
+  ])('bad node group: %s', (_name, options, message) => {
+    expect(() => synth({ capacity: PlatformCapacity.nodeGroups(options) })).toThrow(message);
   });
 });
 
