@@ -3,7 +3,7 @@
  * OPENCLAW_INTEG_ZONE_ID and OPENCLAW_INTEG_ZONE_NAME (the snapshot uses example values). On a real deploy the
  * assertions check that the cluster is ACTIVE, that tenant acme's gateway pod is Ready and answers /t/acme/healthz
  * through CloudFront, the router and its network policy, and that a pod in tenant globex's namespace, labelled like a
- * gateway (so it gets the gateways' egress allowlist), cannot open a connection to acme's gateway.
+ * gateway (so it gets the gateways' egress allowlist), resolves acme's service name but cannot connect to it.
  */
 import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
@@ -22,8 +22,9 @@ const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hosted
 const platform = new OpenClawTenantPlatform(stack, 'Platform', {
   edge: { domainName, hostedZone: zone },
   kubectlLayer: new KubectlV35Layer(stack, 'KubectlLayer'),
-  image: { tag: '2026.9.6', digest: 'sha256:0e5f0c1b9f4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c' },
-  routerImage: { tag: '1.30.4-alpine', digest: 'sha256:4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b' },
+  // Tags only: the deploy pulls the releases as published (an app you run pins the digests you reviewed).
+  image: { tag: '2026.9.6' },
+  routerImage: { tag: '1.30.4-alpine' },
 });
 const acme = platform.addTenant('acme');
 const globex = platform.addTenant('globex');
@@ -57,7 +58,11 @@ const probe = platform.cluster.addManifest('CrossTenantProbe', {
         containers: [{
           name: 'probe',
           image: 'public.ecr.aws/docker/library/busybox:1.37',
-          command: ['wget', '-q', '-T', '10', '-O', '-', `http://openclaw.${acme.namespace}.svc.cluster.local:18789/healthz`],
+          // Succeeds only if the name resolves (DNS is allowed) and the connection is refused (the policies hold).
+          command: ['sh', '-c', [
+            `nslookup openclaw.${acme.namespace}.svc.cluster.local >/dev/null`,
+            `if wget -q -T 10 -O - http://openclaw.${acme.namespace}.svc.cluster.local:18789/healthz; then exit 1; fi`,
+          ].join(' && ')],
           securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
         }],
@@ -71,11 +76,11 @@ const refused = new eks.KubernetesObjectValue(stack, 'CrossTenantRefused', {
   objectType: 'job',
   objectName: 'cross-tenant-probe',
   objectNamespace: globex.namespace,
-  jsonPath: '.status.failed',
+  jsonPath: '.status.succeeded',
   timeout: Duration.minutes(5),
 });
 refused.node.addDependency(probe);
-new CfnOutput(stack, 'CrossTenantProbeFailed', { value: refused.value });
+new CfnOutput(stack, 'CrossTenantProbeRefused', { value: refused.value });
 
 const integ = new IntegTest(app, 'TenantPlatform', { testCases: [stack], regions: ['eu-west-1'] });
 
@@ -86,7 +91,7 @@ integ.assertions
 integ.assertions
   .awsApiCall('CloudFormation', 'describeStacks', { StackName: stack.stackName })
   .expect(ExpectedResult.objectLike({
-    Stacks: [{ Outputs: [{ OutputKey: 'AcmeReadyReplicas', OutputValue: '1' }, { OutputKey: 'CrossTenantProbeFailed', OutputValue: '1' }] }],
+    Stacks: [{ Outputs: [{ OutputKey: 'AcmeReadyReplicas', OutputValue: '1' }, { OutputKey: 'CrossTenantProbeRefused', OutputValue: '1' }] }],
   }));
 
 // Through CloudFront, the web ACL, the internal load balancer and the router to acme's gateway.

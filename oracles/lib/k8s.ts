@@ -111,8 +111,8 @@ export const MANIFEST_MUTANTS: ManifestMutant[] = [
   },
   {
     name: 'egress-to-vpc-and-metadata',
-    description: 'the HTTPS egress rule stops excluding the VPC and link-local addresses (the metadata service)',
-    apply: (text) => replaceOrFail(text, /except:\n\s+- 10\.0\.0\.0\/16\n\s+- 169\.254\.0\.0\/16/, 'except: []'),
+    description: 'the HTTPS egress rule stops excluding the VPC, the service range and link-local addresses (the metadata service)',
+    apply: (text) => replaceOrFail(text, /except:\n\s+- 10\.0\.0\.0\/16\n\s+- 172\.20\.0\.0\/16\n\s+- 169\.254\.0\.0\/16/, 'except: []'),
   },
   {
     name: 'misspelt-field',

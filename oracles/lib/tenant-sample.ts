@@ -22,6 +22,8 @@ export function samplePlatform(): PlatformSpec {
     command: ['node', '/app/dist/index.js', 'gateway', 'run'],
     region: 'us-east-1',
     vpcCidr: '10.0.0.0/16',
+    serviceCidr: '172.20.0.0/16',
+    clusterDnsIp: '172.20.0.10',
     publicOrigin: 'https://openclaw.example.com',
     routerPodLabels: ROUTER_POD_LABELS,
     storageClassName: 'openclaw-efs',
@@ -49,6 +51,7 @@ export function routerYaml(): string {
       image: 'public.ecr.aws/nginx/nginx-unprivileged:1.30.4-alpine@sha256:1111111111111111111111111111111111111111111111111111111111111111',
       vpcCidr: '10.0.0.0/16',
       replicas: 2,
+      clusterDnsIp: '172.20.0.10',
     }),
   ];
   return objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join('---\n');

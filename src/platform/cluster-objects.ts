@@ -60,7 +60,8 @@ export function networkPolicyObjects(o: NodeClassOptions): any[] {
             expireAfter: '336h',
           },
         },
-        disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '5m' },
+        // Only empty nodes are consolidated: moving a tenant's single gateway to pack nodes tighter would be an outage.
+        disruption: { consolidationPolicy: 'WhenEmpty', consolidateAfter: '10m' },
       },
     },
   ];

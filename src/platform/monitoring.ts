@@ -12,7 +12,7 @@ export interface PlatformMonitoringProps {
   readonly modelIds: string[];
 }
 
-/** Container restarts in any platform pod over 15 minutes that raise the alarm. */
+/** Container restarts of one pod (over the pod's life: Container Insights counts them since the pod started). */
 export const RESTARTS_THRESHOLD = 3;
 /** Memory use of a pod, in percent of its limit, that raises the alarm when held for 15 minutes. */
 export const MEMORY_NEAR_LIMIT_PERCENT = 90;
@@ -41,7 +41,7 @@ export class PlatformMonitoring extends Construct {
 
     // Metrics Insights queries cover every tenant with one alarm each, however many tenants come and go.
     add(new cloudwatch.Alarm(this, 'PodRestarts', {
-      alarmDescription: `Containers of the OpenClaw platform restarted more than ${RESTARTS_THRESHOLD} times in 15 minutes (a gateway or the router crash-looping)`,
+      alarmDescription: `A pod of the OpenClaw platform has restarted its containers more than ${RESTARTS_THRESHOLD} times since it started (a gateway or the router crash-looping); it clears when the pod is replaced`,
       metric: new cloudwatch.MathExpression({
         expression: `SELECT MAX(pod_number_of_container_restarts) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster}'`,
         period: Duration.minutes(15),
@@ -65,7 +65,7 @@ export class PlatformMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }));
     add(new cloudwatch.Alarm(this, 'PodsPending', {
-      alarmDescription: 'Pods have been pending for 15 minutes: a tenant at its quota, or nodes that cannot be added',
+      alarmDescription: 'Pods have been pending for 15 minutes: no node can take them (capacity, node pool limits or a volume that does not mount)',
       metric: new cloudwatch.MathExpression({
         expression: `SELECT MAX(pod_status_pending) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ClusterName = '${cluster}'`,
         period: Duration.minutes(5),

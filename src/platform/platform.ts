@@ -449,7 +449,7 @@ export class OpenClawTenantPlatform extends Construct {
       if (cidr.endsWith('/0')) invalidProp(this, 'publicEndpointCidrs', cidr, 'CIDR blocks of your own networks, not the whole internet (leave the prop empty for a private endpoint)');
     }
     if (props.adminPrincipalArn !== undefined && !Token.isUnresolved(props.adminPrincipalArn)
-      && !/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/.+$/.test(props.adminPrincipalArn)) {
+      && !/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/.test(props.adminPrincipalArn)) {
       invalidProp(this, 'adminPrincipalArn', props.adminPrincipalArn, 'the ARN of an IAM role or user');
     }
     checkLogRetention(this, 'logRetention', props.logRetention);
@@ -520,6 +520,8 @@ export class OpenClawTenantPlatform extends Construct {
       // With node groups, the networking add-ons are EKS add-ons the platform configures (network policies on).
       bootstrapSelfManagedAddons: autoMode ? undefined : false,
       albController: autoMode ? undefined : { version: eks.AlbControllerVersion.V2_8_2 },
+      // A fixed service range, so that network policies can name the cluster DNS address and exclude the rest.
+      serviceIpv4Cidr: SERVICE_CIDR,
       secretsEncryptionKey: this.encryptionKey,
       clusterLogging: [
         eks.ClusterLoggingTypes.API, eks.ClusterLoggingTypes.AUDIT, eks.ClusterLoggingTypes.AUTHENTICATOR,
@@ -565,7 +567,10 @@ export class OpenClawTenantPlatform extends Construct {
         maxSize: nodeGroupOptions.maxSize,
         desiredSize: nodeGroupOptions.minSize,
       });
-      for (const addon of networkAddons) addon.node.addDependency(nodes);
+      // Nodes join only once the network add-ons exist (otherwise they stay NotReady); CoreDNS needs nodes to run on.
+      const [vpcCni, coreDns, kubeProxy, podIdentityAgent] = networkAddons;
+      nodes.node.addDependency(vpcCni, kubeProxy, podIdentityAgent);
+      coreDns.node.addDependency(nodes);
       clusterWide = this.cluster.addManifest('NetworkPolicies', ...PLATFORM_NAMESPACE_OBJECTS);
       clusterWide.node.addDependency(...networkAddons);
     }
@@ -603,19 +608,20 @@ export class OpenClawTenantPlatform extends Construct {
     }));
     this.fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'MountThroughMountTargetsOnly',
-      principals: [new iam.ArnPrincipal(csiRole.roleArn)],
+      principals: [new iam.ArnPrincipal(nodeRole.roleArn)],
       actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
       conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
     }));
     // The add-on version EKS recommends for the cluster's Kubernetes version, unless pinned.
     const efsAddon = new eks.Addon(this, 'EfsCsiDriver', { cluster: this.cluster, addonName: 'aws-efs-csi-driver', addonVersion: props.efsCsiDriverVersion });
+    // The controller creates and deletes access points with its own role; mounts are made by the nodes (the node
+    // daemon runs on the host network with the node's credentials).
     (efsAddon.node.defaultChild as CfnAddon).podIdentityAssociations = [
       { serviceAccount: 'efs-csi-controller-sa', roleArn: csiRole.roleArn },
-      { serviceAccount: 'efs-csi-node-sa', roleArn: csiRole.roleArn },
     ];
     const storage = this.cluster.addManifest('StorageClass', storageClass(this.fileSystem.fileSystemId));
     storage.node.addDependency(efsAddon);
-    const router = this.cluster.addManifest('Router', ...renderRouter({ image: routerImage, vpcCidr, replicas: routerReplicas }));
+    const router = this.cluster.addManifest('Router', ...renderRouter({ image: routerImage, vpcCidr, replicas: routerReplicas, clusterDnsIp: CLUSTER_DNS_IP }));
     router.node.addDependency(clusterWide);
     this.routerService = `${ROUTER_NAME}.openclaw-system`;
 
@@ -734,6 +740,8 @@ export class OpenClawTenantPlatform extends Construct {
       command: props.gatewayCommand ?? ['node', '/app/dist/index.js', 'gateway', 'run'],
       region: Stack.of(this).region,
       vpcCidr,
+      serviceCidr: SERVICE_CIDR,
+      clusterDnsIp: CLUSTER_DNS_IP,
       publicOrigin: this.publicOrigin,
       routerPodLabels: ROUTER_POD_LABELS,
       storageClassName: STORAGE_CLASS_NAME,
@@ -866,10 +874,15 @@ export class OpenClawTenantPlatform extends Construct {
       sid: 'ListOwnPrefixOfTheDataBucket',
       actions: ['s3:ListBucket'],
       resources: [this.dataBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${ns}/*`, ns] } },
+      // `<namespace>/` exactly, never the bare namespace: `openclaw-acme` would also list `openclaw-acme2/...`.
+      conditions: { StringLike: { 's3:prefix': [`${ns}/`, `${ns}/*`] } },
     }));
   }
 }
+
+/** The cluster's service range (EKS's default for 10.x VPCs, set explicitly) and its DNS address. */
+const SERVICE_CIDR = '172.20.0.0/16';
+const CLUSTER_DNS_IP = '172.20.0.10';
 
 /** Tenants per nested stack: about 22 KB of template each keeps a stack under CloudFormation's 1 MB. */
 const MAX_TENANTS_PER_STACK = 40;

@@ -24,12 +24,14 @@ export interface RouterSpec {
   readonly vpcCidr: string;
   /** How many router pods (spread over zones). */
   readonly replicas: number;
+  /** The cluster DNS service address, the router's resolver. */
+  readonly clusterDnsIp: string;
 }
 
 const TENANT = `[a-z0-9](?:[a-z0-9-]{0,${MAX_TENANT_NAME_LENGTH - 2}}[a-z0-9])?`;
 
 /** The nginx configuration: constant, whatever the tenants. */
-export function routerConfig(): string {
+export function routerConfig(clusterDnsIp: string): string {
   return `worker_processes auto;
 pid /tmp/nginx.pid;
 error_log /dev/stderr warn;
@@ -45,11 +47,13 @@ http {
   log_format openclaw '$remote_addr "$request_method $uri $server_protocol" $status $body_bytes_sent $request_time "$http_user_agent"';
   access_log /dev/stdout openclaw;
   # Tenant services are looked up when a request arrives, through the cluster DNS (re-resolved every 10 seconds).
-  resolver kube-dns.kube-system.svc.cluster.local valid=10s ipv6=off;
+  resolver ${clusterDnsIp} valid=10s ipv6=off;
   resolver_timeout 5s;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   server {
     listen ${ROUTER_PORT};
+    # Redirects stay relative: the browser keeps CloudFront's scheme, host and port.
+    absolute_redirect off;
     location = /healthz { access_log off; default_type text/plain; return 200 "ok"; }
     location ~ ^/t/(${TENANT})$ { return 308 /t/$1/; }
     location ~ ^/t/(${TENANT})/ {
@@ -103,10 +107,13 @@ export function renderRouter(spec: RouterSpec): any[] {
         policyTypes: ['Egress'],
         egress: [
           {
-            to: [{
-              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-            }],
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+              { ipBlock: { cidr: `${spec.clusterDnsIp}/32` } },
+            ],
             ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
           },
           {
@@ -143,7 +150,7 @@ export function renderRouter(spec: RouterSpec): any[] {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: meta('openclaw-router-config'),
-      data: { 'nginx.conf': routerConfig() },
+      data: { 'nginx.conf': routerConfig(spec.clusterDnsIp) },
     },
     {
       apiVersion: 'apps/v1',

@@ -35,6 +35,10 @@ export interface PlatformSpec {
   readonly region: string;
   /** The VPC's CIDR block: tenants never send to it except through the allowlisted rules. */
   readonly vpcCidr: string;
+  /** The cluster's service CIDR block: tenants never send to a service address except the cluster DNS. */
+  readonly serviceCidr: string;
+  /** The cluster DNS service address (the tenth address of the service range). */
+  readonly clusterDnsIp: string;
   /** The public origin browsers load tenants from, e.g. `https://openclaw.example.com`. */
   readonly publicOrigin: string;
   /** Labels of the router pods in the system namespace: the only source allowed into a tenant. */
@@ -155,10 +159,14 @@ export function renderTenant(spec: TenantSpec, platform: PlatformSpec): Rendered
         policyTypes: ['Egress'],
         egress: [
           {
-            to: [{
-              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-            }],
+            // CoreDNS pods (node groups), or the cluster DNS address that EKS Auto Mode answers on each node.
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+              { ipBlock: { cidr: `${platform.clusterDnsIp}/32` } },
+            ],
             ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
           },
           {
@@ -167,8 +175,9 @@ export function renderTenant(spec: TenantSpec, platform: PlatformSpec): Rendered
           },
           {
             // HTTPS to AWS APIs and model providers on the internet; never into the VPC (other tenants, nodes, the
-            // cluster API) and never to link-local addresses (the instance metadata service among them).
-            to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [platform.vpcCidr, '169.254.0.0/16'] } }],
+            // cluster API's network interfaces), never to a service address (the kubernetes service, webhooks) and
+            // never to link-local addresses (the instance metadata service among them).
+            to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [platform.vpcCidr, platform.serviceCidr, '169.254.0.0/16'] } }],
             ports: [{ protocol: 'TCP', port: 443 }],
           },
         ],

@@ -77,6 +77,10 @@ describe('the cluster', () => {
     expect(nodeClass.spec.subnetSelectorTerms).toHaveLength(2);
   });
 
+  test('a fixed service range, so that network policies can name the cluster DNS address', () => {
+    base.template.hasResourceProperties('AWS::EKS::Cluster', { KubernetesNetworkConfig: Match.objectLike({ ServiceIpv4Cidr: '172.20.0.0/16' }) });
+  });
+
   test('EKS Auto Mode with only the system pool built in: workloads run in the platform node pool, which enforces network policies', () => {
     base.template.hasResourceProperties('AWS::EKS::Cluster', { ComputeConfig: { Enabled: true, NodePools: ['system'] } });
     const objects = manifestObjects(base.template);
@@ -91,6 +95,8 @@ describe('the cluster', () => {
     const pool = objects.find((o) => o.kind === 'NodePool');
     expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: nodeClass.metadata.name });
     expect(pool.spec.template.spec.requirements).toContainEqual({ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] });
+    // Only empty nodes are consolidated: packing would move single-replica gateways (an outage each time).
+    expect(pool.spec.disruption.consolidationPolicy).toBe('WhenEmpty');
   });
 
   test('an administrator principal gets cluster-admin through an access entry', () => {
@@ -310,6 +316,13 @@ describe('managed node groups instead of Auto Mode', () => {
     });
   });
 
+  test('nodes join after the VPC CNI, kube-proxy and the Pod Identity agent exist; CoreDNS after the nodes', () => {
+    const [groupId, group] = resourcesOf(groups.template, 'AWS::EKS::Nodegroup')[0];
+    expect(group.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/VpcCni/), expect.stringMatching(/KubeProxy/), expect.stringMatching(/PodIdentityAgent/)]));
+    const [, coreDns] = resourcesOf(groups.template, 'AWS::EKS::Addon').find(([id]) => /CoreDns/.test(id))!;
+    expect(coreDns.DependsOn).toContain(groupId);
+  });
+
   test('the VPC CNI with network policies on, CoreDNS, kube-proxy and the Pod Identity agent as EKS add-ons', () => {
     groups.template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'vpc-cni', ConfigurationValues: '{"enableNetworkPolicy":"true"}' });
     for (const name of ['coredns', 'kube-proxy', 'eks-pod-identity-agent', 'aws-efs-csi-driver', 'amazon-cloudwatch-observability']) {
@@ -377,7 +390,7 @@ describe('tenant state on EFS, backed up', () => {
     });
   });
 
-  test('its policy refuses non-TLS access and lets only the CSI driver mount, through mount targets', () => {
+  test('its policy refuses non-TLS access and lets only the nodes mount, through mount targets', () => {
     const fs = resourcesOf(base.template, 'AWS::EFS::FileSystem')[0][1];
     const statements = fs.Properties.FileSystemPolicy.Statement;
     expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DenyWithoutTls', Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
@@ -386,7 +399,7 @@ describe('tenant state on EFS, backed up', () => {
       Effect: 'Allow',
       Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
       Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
-      Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/EfsCsiDriverRole/), 'Arn'] } },
+      Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/NodeRole/), 'Arn'] } },
     }));
     // Nothing for anyone else: no statement for any principal but the deny.
     expect(statements.filter((st: any) => st.Effect === 'Allow' && JSON.stringify(st.Principal).includes('"*"'))).toEqual([]);
@@ -411,9 +424,9 @@ describe('tenant state on EFS, backed up', () => {
     base.template.hasResourceProperties('AWS::EKS::Addon', {
       AddonName: 'aws-efs-csi-driver',
       AddonVersion: Match.absent(),
+      // The controller manages access points with its own role; the node daemon mounts with the node's.
       PodIdentityAssociations: [
         { ServiceAccount: 'efs-csi-controller-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
-        { ServiceAccount: 'efs-csi-node-sa', RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EfsCsiDriverRole'), 'Arn'] } },
       ],
     });
   });
@@ -492,8 +505,9 @@ describe('the shared tenant role', () => {
 
   test('the data bucket: only the caller\'s namespace prefix', () => {
     expect(JSON.stringify(statements().OwnPrefixOfTheDataBucket.Resource)).toContain('/${aws:PrincipalTag/kubernetes-namespace}/*');
+    // Never the bare namespace: listing `openclaw-acme` would also list `openclaw-acme2/`.
     expect(statements().ListOwnPrefixOfTheDataBucket.Condition).toEqual({
-      StringLike: { 's3:prefix': ['${aws:PrincipalTag/kubernetes-namespace}/*', '${aws:PrincipalTag/kubernetes-namespace}'] },
+      StringLike: { 's3:prefix': ['${aws:PrincipalTag/kubernetes-namespace}/', '${aws:PrincipalTag/kubernetes-namespace}/*'] },
     });
   });
 
@@ -602,6 +616,7 @@ describe('bad input fails at synth, naming the prop, the value and what is allow
     ['a public endpoint CIDR that is not one', { publicEndpointCidrs: ['my office'] }, /publicEndpointCidrs must be IPv4 CIDR blocks/],
     ['an edge domain that is not a DNS name', { edge: { domainName: 'https://openclaw.example.com' } }, /edge.domainName must be|domainName must be a lower-case DNS name/],
     ['an admin that is not an ARN', { adminPrincipalArn: 'admin' }, /adminPrincipalArn must be the ARN of an IAM role or user, got 'admin'/],
+    ['an admin that is an assumed-role session', { adminPrincipalArn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice' }, /adminPrincipalArn must be the ARN of an IAM role or user/],
     ['a model id that is not a Bedrock id', { allowedModelIds: ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'Claude Sonnet'] }, /allowedModelIds must be Bedrock model ids .* got 'Claude Sonnet'/],
     ['no models', { allowedModelIds: [] }, /allowedModelIds must be at least one Bedrock model/],
     ['the latest tag', { image: { tag: 'latest' } }, /image.tag must be an image tag naming a release \(not 'latest'\), got 'latest'/],

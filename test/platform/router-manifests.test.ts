@@ -6,7 +6,7 @@ import { ROUTER_POD_LABELS, ROUTER_PORT, renderRouter, routerConfig } from '../.
 import { renderTenant } from '../../src/platform/tenant-manifests';
 import { resourcesOf, testApp } from '../util';
 
-const spec = { image: 'public.ecr.aws/nginx/nginx-unprivileged:1.30.4-alpine', vpcCidr: '10.0.0.0/16', replicas: 2 };
+const spec = { image: 'public.ecr.aws/nginx/nginx-unprivileged:1.30.4-alpine', vpcCidr: '10.0.0.0/16', replicas: 2, clusterDnsIp: '172.20.0.10' };
 const objects = renderRouter(spec);
 const find = (kind: string, name?: string) => {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -17,32 +17,36 @@ const find = (kind: string, name?: string) => {
 describe('the router', () => {
   test('its configuration names no tenant: the same text for any number of tenants', () => {
     const config = find('ConfigMap').data['nginx.conf'];
-    expect(config).toBe(routerConfig());
+    expect(config).toBe(routerConfig('172.20.0.10'));
     expect(config).not.toMatch(/acme|tenant-a/);
     // One server, one tenant location (plus the redirect of the bare /t/<tenant> path), one catch-all.
     expect(config.match(/location /g)).toHaveLength(4);
   });
 
   test('routes /t/<tenant>/ to that tenant\'s gateway service, with WebSocket upgrade', () => {
-    const config = routerConfig();
+    const config = routerConfig('172.20.0.10');
     expect(config).toContain('proxy_pass http://openclaw.openclaw-$tenant.svc.cluster.local:18789;');
     expect(config).toContain('proxy_set_header Upgrade $http_upgrade;');
     expect(config).toContain('proxy_set_header Connection $connection_upgrade;');
     expect(config).toContain('proxy_http_version 1.1;');
+    // Tenants are resolved through the cluster DNS address (no name to resolve at start-up), and redirects stay
+    // relative so that the browser keeps CloudFront's https name.
+    expect(config).toContain('resolver 172.20.0.10 valid=10s ipv6=off;');
+    expect(config).toContain('absolute_redirect off;');
     expect(config).toMatch(/location ~ \^\/t\/\(\[a-z0-9\]\(\?:\[a-z0-9-\]\{0,52\}\[a-z0-9\]\)\?\)\$ \{ return 308 \/t\/\$1\/; \}/);
   });
 
   test('the tenant pattern accepts exactly the names a tenant may have', () => {
-    const pattern = /location ~ \^\/t\/\((.+?)\)\//.exec(routerConfig())![1];
+    const pattern = /location ~ \^\/t\/\((.+?)\)\//.exec(routerConfig('172.20.0.10'))![1];
     const re = new RegExp(`^${pattern}$`);
     for (const ok of ['a', 'acme', 'acme-corp', 'a1', 'x'.repeat(54)]) expect(re.test(ok)).toBe(true);
     for (const bad of ['', '-acme', 'acme-', 'Acme', 'acme_corp', 'x'.repeat(55), '..', 'a.b']) expect(re.test(bad)).toBe(false);
   });
 
   test('never logs query strings', () => {
-    expect(routerConfig()).toMatch(/log_format openclaw '[^']*\$uri[^']*'/);
-    expect(routerConfig()).not.toContain('$request_uri');
-    expect(routerConfig()).not.toMatch(/log_format[^;]*\$request /);
+    expect(routerConfig('172.20.0.10')).toMatch(/log_format openclaw '[^']*\$uri[^']*'/);
+    expect(routerConfig('172.20.0.10')).not.toContain('$request_uri');
+    expect(routerConfig('172.20.0.10')).not.toMatch(/log_format[^;]*\$request /);
   });
 
   test('admits only the VPC (the load balancer) on its port, and reaches only DNS and the tenant gateways', () => {

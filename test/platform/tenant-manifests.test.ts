@@ -83,17 +83,22 @@ describe('the tenant renderer', () => {
   });
 
   test('network: egress only DNS to kube-dns, the Pod Identity agent, and HTTPS outside the VPC and 169.254.0.0/16', () => {
+    // DNS: CoreDNS pods (node groups) or the cluster DNS address (Auto Mode answers it on each node); HTTPS never to
+    // a service address either (the Kubernetes API, webhooks).
     const egress = policy(acme, 'gateway-egress').egress;
     expect(egress).toEqual([
       {
-        to: [{
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-        }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+          { ipBlock: { cidr: '172.20.0.10/32' } },
+        ],
         ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
       },
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
-      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/16', '169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/16', '172.20.0.0/16', '169.254.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 443 }] },
     ]);
     // The instance metadata service is inside the excluded link-local block.
     expect(JSON.stringify(acme.objects)).not.toContain('169.254.169.254');
