@@ -10,7 +10,12 @@ export interface PlatformMonitoringProps {
   readonly clusterName: string;
   readonly topic: sns.ITopic;
   readonly modelIds: string[];
+  /** The tenants' default quota: memory in bytes and pods. */
+  readonly quota: { readonly memoryBytes: number; readonly pods: number };
 }
+
+/** Share of a tenant namespace's quota in use that raises the quota alarms. */
+export const QUOTA_NEARLY_FULL_PERCENT = 90;
 
 /** Container restarts of one pod (over the pod's life: Container Insights counts them since the pod started). */
 export const RESTARTS_THRESHOLD = 3;
@@ -86,6 +91,34 @@ export class PlatformMonitoring extends Construct {
       }),
       threshold: MEMORY_NEAR_LIMIT_PERCENT,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+
+    // Quota saturation, per tenant namespace (one series each): memory requested and pods running against the
+    // default quota. The platform's namespaces are left out.
+    const tenantsOnly = `ClusterName = '${cluster}' AND Namespace != 'kube-system' AND Namespace != 'amazon-cloudwatch' AND Namespace != '${SYSTEM_NAMESPACE}'`;
+    add(new cloudwatch.Alarm(this, 'QuotaMemoryNearlyFull', {
+      alarmDescription: `A tenant namespace requests more than ${QUOTA_NEARLY_FULL_PERCENT}% of the default memory quota: its gateway cannot be replaced or rescheduled beside another pod`,
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT SUM(pod_memory_request) FROM SCHEMA("ContainerInsights", ClusterName, Namespace, PodName) WHERE ${tenantsOnly} GROUP BY Namespace ORDER BY SUM() DESC`,
+        period: Duration.minutes(5),
+        label: 'Memory requested per tenant namespace',
+      }),
+      threshold: Math.floor(props.quota.memoryBytes * QUOTA_NEARLY_FULL_PERCENT / 100),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+    add(new cloudwatch.Alarm(this, 'QuotaPodsNearlyFull', {
+      alarmDescription: `A tenant namespace runs ${QUOTA_NEARLY_FULL_PERCENT}% or more of the default pod quota`,
+      metric: new cloudwatch.MathExpression({
+        expression: `SELECT MAX(namespace_number_of_running_pods) FROM SCHEMA("ContainerInsights", ClusterName, Namespace) WHERE ${tenantsOnly} GROUP BY Namespace ORDER BY MAX() DESC`,
+        period: Duration.minutes(5),
+        label: 'Running pods per tenant namespace',
+      }),
+      threshold: Math.ceil(props.quota.pods * QUOTA_NEARLY_FULL_PERCENT / 100),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));

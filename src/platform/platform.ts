@@ -26,7 +26,7 @@ import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './rou
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
   DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
-  validateTenantSpec,
+  parseQuantity, validateTenantSpec,
 } from './tenant-spec';
 import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
 import { alarmTopic } from '../core/alarm-topic';
@@ -720,6 +720,10 @@ export class OpenClawTenantPlatform extends Construct {
       clusterName: this.cluster.clusterName,
       topic: this.alarmTopic,
       modelIds: this.allowedModelIds,
+      quota: {
+        memoryBytes: parseQuantity(this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory)!,
+        pods: this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+      },
     });
     this.alarmArns = monitoring.alarms.map((a) => a.alarmArn);
     // By default the trail also goes to CloudWatch Logs, so that denied Bedrock calls of any tenant raise an alarm.

@@ -238,16 +238,28 @@ describe('observability', () => {
     }
   });
 
-  test('one alarm each for pod restarts, pending pods, memory near the limit and the router, whatever the number of tenants (Metrics Insights)', () => {
+  test('one alarm each for pod restarts, pending pods, memory near the limit, quota saturation and the router, whatever the number of tenants (Metrics Insights)', () => {
     const queries = resourcesOf(base.template, 'AWS::CloudWatch::Alarm')
       .flatMap(([, a]) => (a.Properties.Metrics ?? []).map((m: any) => JSON.stringify(m.Expression ?? '')));
     expect(queries.filter((q) => q.includes('pod_number_of_container_restarts'))).toHaveLength(1);
     expect(queries.filter((q) => q.includes('pod_status_pending'))).toHaveLength(1);
     expect(queries.filter((q) => q.includes('pod_memory_utilization_over_pod_limit'))).toHaveLength(1);
-    expect(queries.filter((q) => q.includes('namespace_number_of_running_pods') && q.includes('openclaw-system'))).toHaveLength(1);
+    // Quota saturation: one series per tenant namespace, the platform's own namespaces left out.
+    expect(queries.filter((q) => q.includes('SUM(pod_memory_request)') && q.includes('GROUP BY Namespace') && q.includes("Namespace != 'openclaw-system'"))).toHaveLength(1);
+    expect(queries.filter((q) => q.includes('namespace_number_of_running_pods') && q.includes('GROUP BY Namespace'))).toHaveLength(1);
+    expect(queries.filter((q) => q.includes('namespace_number_of_running_pods') && q.includes("Namespace = 'openclaw-system'"))).toHaveLength(1);
     for (const q of queries.filter((x) => x.includes('SELECT'))) expect(q).toContain('ClusterName');
     const many = synth({}, (p) => { for (let i = 0; i < 25; i++) p.addTenant(`t${i}`); });
     expect(resourcesOf(many.template, 'AWS::CloudWatch::Alarm').length).toBe(resourcesOf(base.template, 'AWS::CloudWatch::Alarm').length);
+  });
+
+  test('quota alarms at 90% of the default quota: 90% of 8 GiB requested, 9 of 10 pods; following tenantDefaults', () => {
+    const threshold = (t: Template, id: RegExp) => resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([logicalId]) => id.test(logicalId))![1].Properties.Threshold;
+    expect(threshold(base.template, /QuotaMemoryNearlyFull/)).toBe(Math.floor(8 * 2 ** 30 * 0.9));
+    expect(threshold(base.template, /QuotaPodsNearlyFull/)).toBe(9);
+    const bigger = synth({ tenantDefaults: { memory: '16Gi', maxPods: 20 } }).template;
+    expect(threshold(bigger, /QuotaMemoryNearlyFull/)).toBe(Math.floor(16 * 2 ** 30 * 0.9));
+    expect(threshold(bigger, /QuotaPodsNearlyFull/)).toBe(18);
   });
 
   test('Bedrock throttling and p90 latency alarms for every allowed model', () => {
