@@ -17,6 +17,36 @@ export const HOST_ORIGIN_ID = 'openclaw-host-load-balancer';
 /** The host web ACL's rule that checks the header (see SecureOpenClawHost.restrictToEdge). */
 export const HEADER_RULE = 'RequireEdgeOriginHeader';
 
+/**
+ * The web ACL rule that blocks every request without exactly the origin header's value (rule 0 of the origin's
+ * regional web ACL; the rotation function rewrites it to accept two values while it switches).
+ * @internal
+ */
+export function requireOriginHeaderRule(
+  headerName: string,
+  value: string,
+  visibility: wafv2.CfnWebACL.VisibilityConfigProperty,
+): wafv2.CfnWebACL.RuleProperty {
+  return {
+    name: HEADER_RULE,
+    priority: 0,
+    action: { block: {} },
+    statement: {
+      notStatement: {
+        statement: {
+          byteMatchStatement: {
+            fieldToMatch: { singleHeader: { Name: headerName } },
+            positionalConstraint: 'EXACTLY',
+            searchString: value,
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+      },
+    },
+    visibilityConfig: visibility,
+  };
+}
+
 /** @internal */
 export interface OriginHeaderRotationProps {
   readonly secret: secretsmanager.Secret;

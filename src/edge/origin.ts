@@ -5,8 +5,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { HOST_ORIGIN_ID, ORIGIN_HEADER, rotateOriginHeader } from './origin-header';
+import { HEADER_RULE, HOST_ORIGIN_ID, ORIGIN_HEADER, requireOriginHeaderRule, rotateOriginHeader } from './origin-header';
 import { invalidProp, isDnsName } from '../core/validation';
 import type { SecureOpenClawHost } from '../host/host';
 import { HostIngressKind } from '../host/ingress';
@@ -57,6 +58,16 @@ export interface EdgeOriginBinding {
   readonly originFacingPrefixListId: () => string;
   /** The key of the edge (secrets, function environments, log groups). */
   readonly key: kms.IKey;
+}
+
+/** An internet-facing load balancer to lock to the edge, with its regional web ACL. @internal */
+export interface LockedLoadBalancer {
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  readonly domainName: string;
+  readonly webAcl: wafv2.CfnWebACL;
+  readonly rules: wafv2.CfnWebACL.RuleProperty[];
+  readonly visibility: (name: string) => wafv2.CfnWebACL.VisibilityConfigProperty;
+  readonly rotation: Duration;
 }
 
 /** A bound origin, and what to do once the distribution exists. @internal */
@@ -122,6 +133,51 @@ export abstract class EdgeOrigin {
             readTimeout: Duration.seconds(60),
             keepaliveTimeout: Duration.seconds(60),
           }),
+        };
+      }
+    })();
+  }
+
+  /**
+   * The tenant platform's internet-facing load balancer, locked to the edge as `hostLoadBalancer` locks a host's: HTTPS
+   * only from CloudFront's origin-facing prefix list, and a regional web ACL whose first rule blocks every request
+   * without the rotated secret origin header.
+   * @internal
+   */
+  public static _lockedLoadBalancer(lock: LockedLoadBalancer): EdgeOrigin {
+    return new (class extends EdgeOrigin {
+      public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
+        const secret = new secretsmanager.Secret(scope, 'OriginHeader', {
+          description: 'The secret header CloudFront sends to the OpenClaw platform\'s load balancer (rotated)',
+          encryptionKey: edge.key,
+          generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'current', passwordLength: 48, excludePunctuation: true },
+        });
+        const value = secret.secretValueFromJson('current').unsafeUnwrap();
+        return {
+          origin: new origins.HttpOrigin(lock.domainName, {
+            originId: HOST_ORIGIN_ID,
+            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+            customHeaders: { [ORIGIN_HEADER]: value },
+            readTimeout: Duration.seconds(60),
+            keepaliveTimeout: Duration.seconds(60),
+          }),
+          secrets: 1,
+          connect: (distribution) => {
+            new ec2.CfnSecurityGroupIngress(scope, 'EdgeHttps', {
+              groupId: lock.loadBalancer.connections.securityGroups[0].securityGroupId,
+              ipProtocol: 'tcp',
+              fromPort: 443,
+              toPort: 443,
+              sourcePrefixListId: edge.originFacingPrefixListId(),
+              description: 'HTTPS from the edge only (its origin-facing prefix list)',
+            });
+            lock.webAcl.rules = [
+              requireOriginHeaderRule(ORIGIN_HEADER, value, lock.visibility(HEADER_RULE)),
+              ...lock.rules.map((r) => ({ ...r, priority: r.priority + 1 })),
+            ];
+            rotateOriginHeader(scope, { secret, key: edge.key, distribution, webAcl: lock.webAcl, every: lock.rotation });
+          },
         };
       }
     })();

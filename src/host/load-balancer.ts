@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { CognitoIngressOptions, EdgeOriginRestriction, HostFirewallOptions, LoadBalancerIngressOptions } from './ingress';
 import { acknowledge } from '../core/nag';
 import { checkIntegerRange, checkIpv4Cidrs, invalidProp, isDnsName } from '../core/validation';
+import { requireOriginHeaderRule } from '../edge/origin-header';
 
 /** The header in which the load balancer passes the Cognito user's `sub` to OpenClaw. */
 export const COGNITO_IDENTITY_HEADER = 'x-amzn-oidc-identity';
@@ -194,24 +195,7 @@ export class HostLoadBalancer extends Construct {
       sourcePrefixListId: restriction.prefixListId,
       description: 'HTTPS from the edge only (its origin-facing prefix list)',
     });
-    const requireHeader: wafv2.CfnWebACL.RuleProperty = {
-      name: 'RequireEdgeOriginHeader',
-      priority: 0,
-      action: { block: {} },
-      statement: {
-        notStatement: {
-          statement: {
-            byteMatchStatement: {
-              fieldToMatch: { singleHeader: { Name: restriction.originHeaderName } },
-              positionalConstraint: 'EXACTLY',
-              searchString: restriction.originHeaderValue,
-              textTransformations: [{ priority: 0, type: 'NONE' }],
-            },
-          },
-        },
-      },
-      visibilityConfig: this.aclVisibility('RequireEdgeOriginHeader'),
-    };
+    const requireHeader = requireOriginHeaderRule(restriction.originHeaderName, restriction.originHeaderValue, this.aclVisibility('RequireEdgeOriginHeader'));
     this.webAcl.rules = [requireHeader, ...this.aclRules.map((r) => ({ ...r, priority: r.priority + 1 }))];
   }
 
@@ -325,7 +309,7 @@ function defaultDomainPrefix(scope: Construct): string {
 /** Managed rule groups every web ACL of this library uses, in priority order. */
 const MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'];
 
-function createRegionalWebAcl(scope: Construct, firewall: HostFirewallOptions, key: kms.IKey, retention: logs.RetentionDays) {
+export function createRegionalWebAcl(scope: Construct, firewall: HostFirewallOptions, key: kms.IKey, retention: logs.RetentionDays) {
   const metricPrefix = Names.uniqueResourceName(scope, { maxLength: 60 });
   const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${metricPrefix}-${name}` });
   const rules: wafv2.CfnWebACL.RuleProperty[] = [];

@@ -13,9 +13,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, DependencyGroup } from 'constructs';
 import { NodeGroupCapacityOptions, PlatformCapacity } from './capacity';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
@@ -36,14 +38,14 @@ import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
-import { checkEmails, checkIntegerRange, invalidProp, isIpv4Cidr } from '../core/validation';
+import { checkEmails, checkIntegerRange, invalidProp, isDnsName, isIpv4Cidr } from '../core/validation';
 import { OpenClawEdge } from '../edge/edge';
 import { EdgeFirewallOptions } from '../edge/firewall';
 import { EdgeOrigin } from '../edge/origin';
 import { bedrockResourceArns } from '../host/access';
 import { BedrockAudit } from '../host/bedrock-audit';
 import { SecureOpenClawHost } from '../host/host';
-import { enableAccessLogs } from '../host/load-balancer';
+import { createRegionalWebAcl, enableAccessLogs } from '../host/load-balancer';
 import { OpenClawConfig } from '../openclaw/config';
 import { GatewayBind } from '../openclaw/gateway';
 
@@ -136,6 +138,41 @@ export interface PlatformEdgeOptions {
   readonly priceClass?: cloudfront.PriceClass;
 }
 
+/** The load balancer in front of the router. */
+export interface PlatformLoadBalancerOptions {
+  /**
+   * Internet-facing instead of internal. The edge then reaches it over HTTPS by `domainName`; its security group admits
+   * HTTPS only from CloudFront's origin-facing prefix list, and its own regional web ACL blocks every request without
+   * the secret origin header CloudFront adds (rotated every `headerRotation` without dropping a request).
+   * @default false - internal, reached only through a CloudFront VPC origin
+   */
+  readonly internetFacing?: boolean;
+
+  /**
+   * The load balancer's own DNS name (internet-facing only), e.g. `origin.tenants.example.com`: its certificate's name.
+   * @default - required when internetFacing
+   */
+  readonly domainName?: string;
+
+  /**
+   * The public hosted zone of `domainName`: validates a new certificate and holds the alias record.
+   * @default - none; `certificate` must then be given
+   */
+  readonly hostedZone?: route53.IHostedZone;
+
+  /**
+   * A certificate for `domainName` in the stack's region.
+   * @default - requested through `hostedZone`
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * How often the secret origin header is rotated (internet-facing only).
+   * @default Duration.days(30)
+   */
+  readonly headerRotation?: Duration;
+}
+
 /** Properties of {@link OpenClawTenantPlatform}. */
 export interface OpenClawTenantPlatformProps {
   /**
@@ -175,6 +212,13 @@ export interface OpenClawTenantPlatformProps {
    *   `aws-cdk.lambda-layer-kubectl-v35` (PyPI) installed; otherwise required (Maven Central has no build of it)
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
+
+  /**
+   * The load balancer in front of the router: internal behind a VPC origin (default), or internet-facing and locked
+   * to the edge.
+   * @default - internal
+   */
+  readonly loadBalancer?: PlatformLoadBalancerOptions;
 
   /**
    * Where pods run: EKS Auto Mode, or managed node groups (Graviton by default).
@@ -627,10 +671,13 @@ export class OpenClawTenantPlatform extends Construct {
 
     // --- ingress: edge -> VPC origin -> internal load balancer -> router pods (one target group, any number of tenants)
     const accessLogs = accessLogBucket(this, 'AccessLogs');
+    const lbOptions = props.loadBalancer ?? {};
+    const internetFacing = lbOptions.internetFacing ?? false;
+    checkLoadBalancerOptions(this, lbOptions, internetFacing);
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      internetFacing: false,
+      vpcSubnets: { subnetType: internetFacing ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      internetFacing,
       dropInvalidHeaderFields: true,
       http2Enabled: true,
       idleTimeout: Duration.seconds(300),
@@ -645,7 +692,42 @@ export class OpenClawTenantPlatform extends Construct {
       healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
     });
     Tags.of(targets).add('eks:eks-cluster-name', this.cluster.clusterName);
-    this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultTargetGroups: [targets] });
+    let origin: EdgeOrigin;
+    if (internetFacing) {
+      const domainName = lbOptions.domainName!;
+      const certificate = lbOptions.certificate ?? new acm.Certificate(this, 'OriginCertificate', {
+        domainName,
+        validation: acm.CertificateValidation.fromDns(lbOptions.hostedZone),
+      });
+      this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        open: false,
+        defaultTargetGroups: [targets],
+      });
+      if (lbOptions.hostedZone) {
+        new route53.ARecord(this, 'OriginAlias', {
+          zone: lbOptions.hostedZone,
+          recordName: domainName,
+          target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
+        });
+      }
+      const acl = createRegionalWebAcl(this, {}, this.encryptionKey, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: acl.webAcl.attrArn });
+      origin = EdgeOrigin._lockedLoadBalancer({
+        loadBalancer: this.loadBalancer,
+        domainName,
+        webAcl: acl.webAcl,
+        rules: acl.rules,
+        visibility: acl.visibility,
+        rotation: lbOptions.headerRotation ?? Duration.days(30),
+      });
+    } else {
+      this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, open: false, defaultTargetGroups: [targets] });
+      origin = EdgeOrigin._internalLoadBalancer(this.loadBalancer, 80);
+    }
     // Router pods sit behind the cluster security group (Auto Mode nodes carry it): admit the load balancer there.
     this.loadBalancer.connections.allowTo(this.cluster.clusterSecurityGroup, ec2.Port.tcp(ROUTER_PORT), 'OpenClaw router pods');
     const binding = this.cluster.addManifest('RouterTargetGroupBinding', {
@@ -657,7 +739,7 @@ export class OpenClawTenantPlatform extends Construct {
     });
     binding.node.addDependency(router);
     if (this.cluster.albController) binding.node.addDependency(this.cluster.albController);
-    acknowledgeLoadBalancer(this.loadBalancer);
+    acknowledgeLoadBalancer(this.loadBalancer, internetFacing);
 
     const edgeOptions = props.edge ?? {};
     if (edgeOptions.domainName === undefined) {
@@ -665,7 +747,7 @@ export class OpenClawTenantPlatform extends Construct {
         'edge.domainName is not set: browsers reach the platform on the distribution\'s *.cloudfront.net name, whose default certificate also accepts TLS 1.0 and 1.1. Set edge.domainName (with edge.hostedZone or edge.certificate) for TLS 1.2 and later only.');
     }
     this.edge = new OpenClawEdge(this, 'Edge', {
-      origin: EdgeOrigin._internalLoadBalancer(this.loadBalancer, 80),
+      origin,
       domainName: edgeOptions.domainName,
       certificate: edgeOptions.certificate,
       hostedZone: edgeOptions.hostedZone,
@@ -903,9 +985,32 @@ function fnv1a(text: string): number {
   return hash;
 }
 
-function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer): void {
+function checkLoadBalancerOptions(scope: Construct, options: PlatformLoadBalancerOptions, internetFacing: boolean): void {
+  if (!internetFacing) {
+    for (const prop of ['domainName', 'hostedZone', 'certificate', 'headerRotation'] as const) {
+      if (options[prop] !== undefined) invalidProp(scope, `loadBalancer.${prop}`, '(set)', 'unset for an internal load balancer (it has no name or certificate of its own; set loadBalancer.internetFacing)');
+    }
+    return;
+  }
+  if (options.domainName === undefined || Token.isUnresolved(options.domainName) || !isDnsName(options.domainName)) {
+    invalidProp(scope, 'loadBalancer.domainName', options.domainName, 'the load balancer\'s own lower-case DNS name, such as origin.tenants.example.com (required when internetFacing)');
+  }
+  if (!options.certificate && !options.hostedZone) {
+    invalidProp(scope, 'loadBalancer.certificate', undefined, 'a certificate for loadBalancer.domainName, or loadBalancer.hostedZone so that one can be requested');
+  }
+  const rotation = options.headerRotation;
+  if (rotation && !rotation.isUnresolved()) {
+    const days = rotation.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 1000) {
+      invalidProp(scope, 'loadBalancer.headerRotation', rotation.toHumanString(), 'a whole number of days from 1 to 1000 (Secrets Manager\'s rotation range)');
+    }
+  }
+}
+
+function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer, internetFacing: boolean): void {
   acknowledge(lb, ['HIPAA.Security-ELBDeletionProtectionEnabled', 'NIST.800.53.R5-ELBDeletionProtectionEnabled', 'PCI.DSS.321-ELBDeletionProtectionEnabled'],
     'The load balancer holds no data and is recreated by a deploy in minutes; deletion protection would only make stack deletion fail.');
+  if (internetFacing) return;
   acknowledge(lb, ['HIPAA.Security-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ALBHttpToHttpsRedirection', 'PCI.DSS.321-ALBHttpToHttpsRedirection'],
     'An internal load balancer reachable only from CloudFront\'s VPC origin, inside the VPC: browsers use HTTPS (TLS 1.2+) to CloudFront, which redirects HTTP to HTTPS.');
   const listener = lb.node.tryFindChild('Http');

@@ -5,8 +5,9 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { runNagPacks } from '../../examples/ts/inspect';
-import { BedrockAudit, BedrockAuditTrail, NodeGroupCapacityOptions, PlatformCapacity } from '../../src';
+import { BedrockAudit, BedrockAuditTrail, NodeGroupCapacityOptions, PlatformCapacity, PlatformLoadBalancerOptions } from '../../src';
 import { OpenClawConfig } from '../../src/openclaw';
 import { OpenClawTenantPlatform, OpenClawTenantPlatformProps } from '../../src/platform/platform';
 import { resourcesOf, testApp } from '../util';
@@ -300,6 +301,64 @@ describe('cost estimate', () => {
     expect(seven.totalMonthlyUsd).toBeGreaterThan(none.totalMonthlyUsd + 70);
     const threeZones = synth({ maxAzs: 3 }).platform.estimatedMonthlyCost;
     expect(threeZones.items.find((i) => i.item.startsWith('NAT'))!.item).toBe('NAT gateways (3)');
+  });
+});
+
+describe('an internet-facing load balancer locked to the edge', () => {
+  const zoneOf = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'OriginZone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' });
+  const app = testApp();
+  const stack = new Stack(app, 'Test');
+  const platform = new OpenClawTenantPlatform(stack, 'Platform', {
+    edge: { domainName: DOMAIN, certificate: certificate(stack) },
+    loadBalancer: { internetFacing: true, domainName: 'origin.openclaw.example.com', hostedZone: zoneOf(stack) },
+  });
+  platform.addTenant('acme');
+  const template = Template.fromStack(stack);
+
+  test('internet-facing in the public subnets, HTTPS only with a certificate for its own name, an alias record', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
+    const listeners = resourcesOf(template, 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listeners).toHaveLength(1);
+    expect(listeners[0][1].Properties).toMatchObject({ Port: 443, Protocol: 'HTTPS', Certificates: [expect.anything()] });
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'origin.openclaw.example.com', ValidationMethod: 'DNS' });
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'origin.openclaw.example.com.', Type: 'A' });
+  });
+
+  test('HTTPS only from CloudFront\'s origin-facing prefix list; a regional web ACL whose rule 0 requires the secret header', () => {
+    const lbIngress = resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')
+      .filter(([, r]) => JSON.stringify(r.Properties.GroupId).includes('LoadBalancerSecurityGroup'));
+    expect(lbIngress).toHaveLength(1);
+    expect(lbIngress[0][1].Properties).toMatchObject({ FromPort: 443, ToPort: 443, SourcePrefixListId: expect.anything() });
+    const acl = resourcesOf(template, 'AWS::WAFv2::WebACL').find(([, r]) => r.Properties.Scope === 'REGIONAL')![1];
+    expect(acl.Properties.Rules[0]).toMatchObject({
+      Name: 'RequireEdgeOriginHeader',
+      Priority: 0,
+      Action: { Block: {} },
+      Statement: { NotStatement: { Statement: { ByteMatchStatement: { FieldToMatch: { SingleHeader: { Name: 'x-openclaw-origin-verify' } }, PositionalConstraint: 'EXACTLY' } } } },
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('WebAcl'), 'Arn'] } });
+  });
+
+  test('CloudFront sends the header from a rotated secret to the load balancer\'s name over HTTPS', () => {
+    const dist = resourcesOf(template, 'AWS::CloudFront::Distribution')[0][1];
+    const origin = dist.Properties.DistributionConfig.Origins[0];
+    expect(origin.DomainName).toBe('origin.openclaw.example.com');
+    expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+    expect(origin.OriginCustomHeaders[0].HeaderName).toBe('x-openclaw-origin-verify');
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+  });
+
+  test('cdk-nag reports nothing', () => {
+    expect(Object.values(runNagPacks(app)).flat()).toEqual([]);
+  });
+
+  test.each<[string, PlatformLoadBalancerOptions, RegExp]>([
+    ['internet-facing without its own name', { internetFacing: true, hostedZone: undefined, certificate: undefined }, /loadBalancer.domainName must be the load balancer's own lower-case DNS name/],
+    ['internet-facing without certificate or zone', { internetFacing: true, domainName: 'origin.openclaw.example.com' }, /loadBalancer.certificate must be a certificate for loadBalancer.domainName, or loadBalancer.hostedZone/],
+    ['a name for an internal load balancer', { domainName: 'origin.openclaw.example.com' }, /loadBalancer.domainName must be unset for an internal load balancer/],
+    ['a rotation of half a day', { internetFacing: true, domainName: 'origin.openclaw.example.com', certificate: acm.Certificate.fromCertificateArn(new Stack(), 'C', 'arn:aws:acm:eu-west-1:111122223333:certificate/x'), headerRotation: Duration.hours(12) }, /loadBalancer.headerRotation must be a whole number of days from 1 to 1000/],
+  ])('bad load balancer: %s', (_name, loadBalancer, message) => {
+    expect(() => synth({ loadBalancer })).toThrow(message);
   });
 });
 
