@@ -61,3 +61,11 @@ export function acknowledgeSdkCallFunction(scope: IConstruct): void {
   acknowledge(resource, ['AwsSolutions-L1'],
     'The runtime of aws-cdk-lib\'s function for SDK calls is chosen by aws-cdk-lib and moves forward with it; it runs only during deployments.');
 }
+
+/** The AWS managed policies AWS Backup's role for a selection carries (backup and restore jobs). */
+export function acknowledgeBackupSelection(selection: IConstruct): void {
+  acknowledge(selection, [
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
+  ], 'AWS Backup\'s own service-role policies, maintained by AWS for the backup and restore jobs of this plan.');
+}

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { OriginHeaderRotationFunction } from './origin-header-rotation-function';
 import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../core/nag';
 import { encryptedLogGroup } from '../core/storage';
+import { invalidProp } from '../core/validation';
 
 /** The header CloudFront adds to every request to a host's internet-facing load balancer. */
 export const ORIGIN_HEADER = 'x-openclaw-origin-verify';
@@ -16,6 +17,15 @@ export const ORIGIN_HEADER = 'x-openclaw-origin-verify';
 export const HOST_ORIGIN_ID = 'openclaw-host-load-balancer';
 /** The host web ACL's rule that checks the header (see SecureOpenClawHost.restrictToEdge). */
 export const HEADER_RULE = 'RequireEdgeOriginHeader';
+
+/** The origin header's rotation period: whole days within Secrets Manager's rotation range. @internal */
+export function checkHeaderRotation(scope: Construct, prop: string, rotation: Duration): void {
+  if (rotation.isUnresolved()) return;
+  const days = rotation.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < 1 || days > 1000) {
+    invalidProp(scope, prop, rotation.toHumanString(), 'a whole number of days from 1 to 1000 (Secrets Manager\'s rotation range)');
+  }
+}
 
 /**
  * The web ACL rule that blocks every request without exactly the origin header's value (rule 0 of the origin's

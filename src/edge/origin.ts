@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { HEADER_RULE, HOST_ORIGIN_ID, ORIGIN_HEADER, requireOriginHeaderRule, rotateOriginHeader } from './origin-header';
+import { HEADER_RULE, HOST_ORIGIN_ID, ORIGIN_HEADER, checkHeaderRotation, requireOriginHeaderRule, rotateOriginHeader } from './origin-header';
 import { invalidProp, isDnsName } from '../core/validation';
 import type { SecureOpenClawHost } from '../host/host';
 import { HostIngressKind } from '../host/ingress';
@@ -147,21 +147,9 @@ export abstract class EdgeOrigin {
   public static _lockedLoadBalancer(lock: LockedLoadBalancer): EdgeOrigin {
     return new (class extends EdgeOrigin {
       public _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig {
-        const secret = new secretsmanager.Secret(scope, 'OriginHeader', {
-          description: 'The secret header CloudFront sends to the OpenClaw platform\'s load balancer (rotated)',
-          encryptionKey: edge.key,
-          generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'current', passwordLength: 48, excludePunctuation: true },
-        });
-        const value = secret.secretValueFromJson('current').unsafeUnwrap();
+        const { secret, value, origin } = headerOrigin(scope, edge.key, lock.domainName, 'the OpenClaw platform\'s load balancer', checkTimeouts(scope, {}));
         return {
-          origin: new origins.HttpOrigin(lock.domainName, {
-            originId: HOST_ORIGIN_ID,
-            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-            customHeaders: { [ORIGIN_HEADER]: value },
-            readTimeout: Duration.seconds(60),
-            keepaliveTimeout: Duration.seconds(60),
-          }),
+          origin,
           secrets: 1,
           connect: (distribution) => {
             new ec2.CfnSecurityGroupIngress(scope, 'EdgeHttps', {
@@ -224,23 +212,8 @@ export abstract class EdgeOrigin {
         }
         const timeouts = checkTimeouts(scope, options);
         const rotation = options.headerRotation ?? Duration.days(30);
-        const rotationDays = rotation.toDays({ integral: false });
-        if (!rotation.isUnresolved() && (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 1000)) {
-          invalidProp(scope, 'origin.headerRotation', rotation.toHumanString(), 'a whole number of days from 1 to 1000 (Secrets Manager\'s rotation range)');
-        }
-        const secret = new secretsmanager.Secret(scope, 'OriginHeader', {
-          description: 'The secret header CloudFront sends to the OpenClaw host\'s load balancer (rotated)',
-          encryptionKey: edge.key,
-          generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'current', passwordLength: 48, excludePunctuation: true },
-        });
-        const value = secret.secretValueFromJson('current').unsafeUnwrap();
-        const origin = new origins.HttpOrigin(host.domainName, {
-          originId: HOST_ORIGIN_ID,
-          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-          customHeaders: { [ORIGIN_HEADER]: value },
-          ...timeouts,
-        });
+        checkHeaderRotation(scope, 'origin.headerRotation', rotation);
+        const { secret, value, origin } = headerOrigin(scope, edge.key, host.domainName, 'the OpenClaw host\'s load balancer', timeouts);
         return {
           origin,
           secrets: 1,
@@ -260,6 +233,26 @@ export abstract class EdgeOrigin {
 
   /** @internal */
   public abstract _bind(scope: Construct, edge: EdgeOriginBinding): EdgeOriginConfig;
+}
+
+/** The rotated origin-header secret and the HTTPS origin that sends it to `domainName` (TLS 1.2). */
+function headerOrigin(
+  scope: Construct, key: kms.IKey, domainName: string, target: string, timeouts: { readTimeout: Duration; keepaliveTimeout: Duration },
+) {
+  const secret = new secretsmanager.Secret(scope, 'OriginHeader', {
+    description: `The secret header CloudFront sends to ${target} (rotated)`,
+    encryptionKey: key,
+    generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'current', passwordLength: 48, excludePunctuation: true },
+  });
+  const value = secret.secretValueFromJson('current').unsafeUnwrap();
+  const origin = new origins.HttpOrigin(domainName, {
+    originId: HOST_ORIGIN_ID,
+    protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+    originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    customHeaders: { [ORIGIN_HEADER]: value },
+    ...timeouts,
+  });
+  return { secret, value, origin };
 }
 
 /** CloudFront connects to origins on 80, 443 or 1024-65535 only. */

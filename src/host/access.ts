@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { grantBedrockInvoke, inferenceProfileFindings } from '../core/bedrock-access';
 import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
 import { encryptedLogGroup, secureBucket } from '../core/storage';
 
@@ -87,18 +88,7 @@ export class HostAccess extends Construct {
       props.fileSystem.grant(role, 'elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess');
     }
 
-    if (props.bedrockModelIds.length > 0) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'InvokeChosenBedrockModels',
-        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        resources: props.bedrockModelIds.flatMap((modelId) => bedrockResourceArns(modelId)),
-      }));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'DiscoverBedrockModels',
-        actions: ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'],
-        resources: ['*'],
-      }));
-    }
+    if (props.bedrockModelIds.length > 0) grantBedrockInvoke(role, props.bedrockModelIds, 'InvokeChosenBedrockModels');
     acknowledgeWildcards(role, props);
   }
 
@@ -127,24 +117,6 @@ export class HostAccess extends Construct {
   }
 }
 
-/**
- * The ARNs that let a role invoke a model id: a foundation model in this region, or a cross-region inference
- * profile (`us.`, `eu.`, `apac.`, `global.` prefix) in this account plus the foundation model it routes to in any region.
- */
-export function bedrockResourceArns(modelId: string): string[] {
-  const profile = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(modelId);
-  if (profile) {
-    const arns = [
-      `arn:${Aws.PARTITION}:bedrock:${Aws.REGION}:${Aws.ACCOUNT_ID}:inference-profile/${modelId}`,
-      `arn:${Aws.PARTITION}:bedrock:*::foundation-model/${profile[2]}`,
-    ];
-    // A global profile may route to any commercial region; its model ARN then carries no region at all.
-    if (profile[1] === 'global') arns.push(`arn:${Aws.PARTITION}:bedrock:::foundation-model/${profile[2]}`);
-    return arns;
-  }
-  return [`arn:${Aws.PARTITION}:bedrock:${Aws.REGION}::foundation-model/${modelId}`];
-}
-
 function acknowledgeWildcards(role: iam.Role, props: HostAccessProps): void {
   const policy = role.node.tryFindChild('DefaultPolicy');
   if (!policy) return;
@@ -161,13 +133,7 @@ function acknowledgeWildcards(role: iam.Role, props: HostAccessProps): void {
     ['Action::s3:List*', 'Backups: read and write objects in the host\'s own backup bucket only.'],
     [`Resource::<${bucketId}.Arn>/*`, 'Backups: objects in the host\'s own backup bucket only.'],
   ];
-  for (const modelId of props.bedrockModelIds) {
-    const profile = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(modelId);
-    if (profile) {
-      reasons.push([`Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${profile[2]}`,
-        `A cross-region inference profile (${modelId}) routes to the same foundation model in any of its regions; the model itself is fixed.`]);
-    }
-  }
+  reasons.push(...inferenceProfileFindings(props.bedrockModelIds));
   for (const [finding, reason] of reasons) {
     acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
   }

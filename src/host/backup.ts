@@ -5,7 +5,7 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { acknowledge } from '../core/nag';
+import { acknowledgeBackupSelection } from '../core/nag';
 
 /** @internal */
 export interface HostBackupProps {
@@ -41,9 +41,6 @@ export class HostBackup extends Construct {
     const resources = [backup.BackupResource.fromEc2Instance(props.instance)];
     if (props.fileSystem) resources.push(backup.BackupResource.fromEfsFileSystem(props.fileSystem));
     const selection = this.plan.addSelection('Host', { resources, allowRestores: true });
-    acknowledge(selection, [
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
-    ], 'AWS Backup\'s own service-role policies, maintained by AWS for the backup and restore jobs of this plan.');
+    acknowledgeBackupSelection(selection);
   }
 }

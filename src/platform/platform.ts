@@ -32,9 +32,10 @@ import {
 } from './tenant-spec';
 import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
 import { alarmTopic } from '../core/alarm-topic';
+import { grantBedrockInvoke, inferenceProfileFindings } from '../core/bedrock-access';
 import { CostEstimate } from '../core/cost-estimate';
 import { allowLogsService, resolveKey } from '../core/encryption';
-import { INLINE_POLICY_RULES, acknowledge } from '../core/nag';
+import { INLINE_POLICY_RULES, acknowledge, acknowledgeBackupSelection } from '../core/nag';
 import { NatStrategy } from '../core/nat';
 import { createVpc } from '../core/network';
 import { accessLogBucket, checkLogRetention, secureBucket } from '../core/storage';
@@ -42,7 +43,7 @@ import { checkEmails, checkIntegerRange, invalidProp, isDnsName, isIpv4Cidr } fr
 import { OpenClawEdge } from '../edge/edge';
 import { EdgeFirewallOptions } from '../edge/firewall';
 import { EdgeOrigin } from '../edge/origin';
-import { bedrockResourceArns } from '../host/access';
+import { checkHeaderRotation } from '../edge/origin-header';
 import { BedrockAudit } from '../host/bedrock-audit';
 import { SecureOpenClawHost } from '../host/host';
 import { createRegionalWebAcl, enableAccessLogs } from '../host/load-balancer';
@@ -772,10 +773,7 @@ export class OpenClawTenantPlatform extends Construct {
       deleteAfter: retention,
     }));
     const selection = plan.addSelection('TenantState', { resources: [backup.BackupResource.fromEfsFileSystem(this.fileSystem)], allowRestores: true });
-    acknowledge(selection, [
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
-    ], 'AWS Backup\'s own service-role policies, maintained by AWS for the backup and restore jobs of this plan.');
+    acknowledgeBackupSelection(selection);
 
     // --- the shared tenant role (ABAC on the namespace session tag) and the data bucket -------------------------
     this.dataBucket = secureBucket(this, 'DataBucket', { key: this.encryptionKey, accessLogs, accessLogsPrefix: 'data/' });
@@ -914,13 +912,7 @@ export class OpenClawTenantPlatform extends Construct {
         'Each tenant reaches only the objects under its own namespace prefix, resolved from its Pod Identity session tag.'],
       ['Resource::*', 'Only Bedrock model listing, which has no resource-level permissions, uses *.'],
     ];
-    for (const modelId of this.allowedModelIds) {
-      const profile = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/.exec(modelId);
-      if (profile) {
-        reasons.push([`Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${profile[2]}`,
-          `A cross-region inference profile (${modelId}) routes to the same foundation model in any of its regions; the model itself is fixed.`]);
-      }
-    }
+    reasons.push(...inferenceProfileFindings(this.allowedModelIds));
     for (const [finding, reason] of reasons) acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
     acknowledge(policy, INLINE_POLICY_RULES,
       'The tenant role\'s policy is its own (ABAC on the namespace session tag, the allowed models): a managed policy would let it be attached elsewhere.');
@@ -941,16 +933,7 @@ export class OpenClawTenantPlatform extends Construct {
       resources: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': [`secretsmanager.${Aws.REGION}.amazonaws.com`, `s3.${Aws.REGION}.amazonaws.com`] } },
     }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'InvokeAllowedBedrockModels',
-      actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      resources: this.allowedModelIds.flatMap((m) => bedrockResourceArns(m)),
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'DiscoverBedrockModels',
-      actions: ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'],
-      resources: ['*'],
-    }));
+    grantBedrockInvoke(role, this.allowedModelIds, 'InvokeAllowedBedrockModels');
     role.addToPolicy(new iam.PolicyStatement({
       sid: 'OwnPrefixOfTheDataBucket',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
@@ -998,13 +981,7 @@ function checkLoadBalancerOptions(scope: Construct, options: PlatformLoadBalance
   if (!options.certificate && !options.hostedZone) {
     invalidProp(scope, 'loadBalancer.certificate', undefined, 'a certificate for loadBalancer.domainName, or loadBalancer.hostedZone so that one can be requested');
   }
-  const rotation = options.headerRotation;
-  if (rotation && !rotation.isUnresolved()) {
-    const days = rotation.toDays({ integral: false });
-    if (!Number.isInteger(days) || days < 1 || days > 1000) {
-      invalidProp(scope, 'loadBalancer.headerRotation', rotation.toHumanString(), 'a whole number of days from 1 to 1000 (Secrets Manager\'s rotation range)');
-    }
-  }
+  if (options.headerRotation) checkHeaderRotation(scope, 'loadBalancer.headerRotation', options.headerRotation);
 }
 
 function acknowledgeLoadBalancer(lb: elbv2.ApplicationLoadBalancer, internetFacing: boolean): void {

@@ -1,3 +1,5 @@
+import { RESOLVER_REQUEST, RESOLVER_RESPONSE, resolverArguments } from '../openclaw/resolver/protocol';
+
 /**
  * The exec secret resolver as it runs inside a tenant's gateway pod.
  *
@@ -7,27 +9,23 @@
  * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), signs `GetSecretValue` with Signature Version 4 and posts it over HTTPS.
  * No dependencies; nothing is written to disk or stderr except a fixed message on a usage error.
  *
- * Plain JavaScript for Node.js 22+. No backticks or dollar-brace sequences: it lives in a String.raw template
- * literal. test/platform/pod-secret-resolver.test.ts runs it for real against a local fake of the agent and of
+ * Plain JavaScript for Node.js 22+, composed with the host resolver's protocol parts (`resolver/protocol.ts`). No
+ * backticks or dollar-brace sequences: its parts live in String.raw template literals. test/platform/pod-secret-resolver.test.ts runs it for real against a local fake of the agent and of
  * Secrets Manager, and checks its signature against the AWS SDK's signer.
  */
-export const POD_RESOLVER_SCRIPT_BODY = String.raw`'use strict';
+export const POD_RESOLVER_SCRIPT_BODY = [
+  String.raw`'use strict';
 // OpenClaw exec secret provider (protocol 1) backed by AWS Secrets Manager, for pods with EKS Pod Identity.
 const http = require('http'), https = require('https'), crypto = require('crypto'), fs = require('fs');
 const die = (m) => { process.stderr.write('openclaw-secret-resolver: ' + m + '\n'); process.exit(2); };
 const a = process.argv.slice(2), allow = [];
-let region = process.env.AWS_REGION || '', endpoint = '', ms = 4000;
-for (let i = 0; i < a.length; i += 2) {
-  const k = a[i], v = a[i + 1];
-  if (v === undefined || v === '') die('missing value for ' + k);
-  if (k === '--allow-prefix') allow.push(v);
-  else if (k === '--region') region = v;
-  else if (k === '--endpoint') endpoint = v;
-  else if (k === '--timeout-ms') ms = Number(v);
-  else die('unknown argument');
-}
-if (!(ms >= 100 && ms <= 120000)) die('--timeout-ms must be 100-120000');
-if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) die('--region or AWS_REGION must name an AWS region');
+let region = process.env.AWS_REGION || '', endpoint = '', ms = 4000;`,
+  resolverArguments([
+    String.raw`  else if (k === '--region') region = v;`,
+    String.raw`  else if (k === '--endpoint') endpoint = v;`,
+    String.raw`  else if (k === '--timeout-ms') ms = Number(v);`,
+  ]),
+  String.raw`if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) die('--region or AWS_REGION must name an AWS region');
 const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 let ep;
 try { ep = new URL(endpoint || 'https://secretsmanager.' + region + '.' + suffix); } catch (e) { die('--endpoint must be a URL'); }
@@ -75,22 +73,9 @@ const getSecret = async (sid) => {
     ', Signature=' + crypto.createHmac('sha256', k).update(sts, 'utf8').digest('hex');
   delete h.host;
   return call(new URL('/', ep), { method: 'POST', headers: h }, body);
-};
-const MAX_IN = 262144, MAX_IDS = 64;
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (c) => { buf += c; if (buf.length > MAX_IN) die('request too large'); });
-process.stdin.on('end', () => {
-  let req;
-  try { req = JSON.parse(buf); } catch (e) { die('request is not valid JSON'); }
-  if (!req || typeof req !== 'object') die('request must be an object');
-  if (req.protocolVersion !== 1) die('unsupported protocolVersion (expected 1)');
-  const ids = req.ids;
-  if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) die('ids must be an array of strings');
-  if (ids.length > MAX_IDS) die('too many ids');
-  const values = Object.create(null), errors = Object.create(null);
-  const err = (id, code, message) => { errors[id] = { code, message }; };
-  const one = async (id) => {
+};`,
+  RESOLVER_REQUEST,
+  String.raw`  const one = async (id) => {
     const hash = id.indexOf('#');
     const sid = hash < 0 ? id : id.slice(0, hash), key = hash < 0 ? '' : id.slice(hash + 1);
     if (!sid || sid.length > 2048 || /[\u0000-\u001f\u007f]/.test(id)) return err(id, 'INVALID_ID', 'invalid id');
@@ -118,16 +103,9 @@ process.stdin.on('end', () => {
       if (typeof v !== 'string') return err(id, 'NOT_FOUND', 'JSON key not found or not a string');
     }
     values[id] = v;
-  };
-  const q = [...new Set(ids)];
-  const work = () => (q.length ? one(q.shift()).then(work) : Promise.resolve());
-  Promise.all([work(), work(), work(), work()]).then(() => {
-    const res = { protocolVersion: 1, values };
-    if (Object.keys(errors).length) res.errors = errors;
-    process.stdout.write(JSON.stringify(res) + '\n');
-  });
-});
-`;
+  };`,
+  RESOLVER_RESPONSE,
+].join('\n');
 
 /** Where the gateway pod's init container installs the resolver (an in-memory volume owned by the gateway user). */
 export const POD_RESOLVER_PATH = '/opt/openclaw/bin/openclaw-secret-resolver';

@@ -4,7 +4,7 @@
  * changes when tenants come and go, and the load balancer in front of it has one target group whatever the number
  * of tenants. CDK-free, like the tenant renderer.
  */
-import { GATEWAY_NAME, GATEWAY_PORT, GATEWAY_POD_LABELS } from './tenant-manifests';
+import { GATEWAY_NAME, GATEWAY_PORT, GATEWAY_POD_LABELS, dnsEgressRule } from './tenant-manifests';
 import { MAX_TENANT_NAME_LENGTH, NAMESPACE_PREFIX, SYSTEM_NAMESPACE } from './tenant-spec';
 
 /** The router's name (Deployment, Service, PodDisruptionBudget). */
@@ -106,16 +106,7 @@ export function renderRouter(spec: RouterSpec): any[] {
         podSelector: { matchLabels: ROUTER_POD_LABELS },
         policyTypes: ['Egress'],
         egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-              },
-              { ipBlock: { cidr: `${spec.clusterDnsIp}/32` } },
-            ],
-            ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-          },
+          dnsEgressRule(spec.clusterDnsIp),
           {
             to: [{
               namespaceSelector: { matchExpressions: [{ key: 'openclaw.ai/tenant', operator: 'Exists' }] },

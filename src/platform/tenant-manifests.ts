@@ -25,6 +25,20 @@ export const GATEWAY_POD_LABELS = { 'app.kubernetes.io/name': 'openclaw', 'app.k
 /** The address of the EKS Pod Identity agent on every node. */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
 
+/** Egress to DNS: the CoreDNS pods (node groups), or the cluster DNS address that EKS Auto Mode answers on each node. */
+export function dnsEgressRule(clusterDnsIp: string): any {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+      { ipBlock: { cidr: `${clusterDnsIp}/32` } },
+    ],
+    ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+  };
+}
+
 /** Settings the platform shares among its tenants. */
 export interface PlatformSpec {
   /** The gateway image, `repository:tag@sha256:digest` (or without the digest). */
@@ -158,17 +172,7 @@ export function renderTenant(spec: TenantSpec, platform: PlatformSpec): Rendered
         podSelector: { matchLabels: GATEWAY_POD_LABELS },
         policyTypes: ['Egress'],
         egress: [
-          {
-            // CoreDNS pods (node groups), or the cluster DNS address that EKS Auto Mode answers on each node.
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-              },
-              { ipBlock: { cidr: `${platform.clusterDnsIp}/32` } },
-            ],
-            ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-          },
+          dnsEgressRule(platform.clusterDnsIp),
           {
             to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT_CIDR } }],
             ports: [{ protocol: 'TCP', port: 80 }],

@@ -1,3 +1,5 @@
+import { RESOLVER_REQUEST, RESOLVER_RESPONSE, resolverArguments } from './protocol';
+
 /**
  * Source of the exec secret resolver (without its `#!` line), kept as a string so that it ships
  * inside the compiled library (jsii copies no .js files from src/) and can be embedded in user data.
@@ -6,38 +8,21 @@
  * sequences in it: it lives in a String.raw template literal. test/openclaw/secret-resolver.test.ts
  * runs it for real against a fake AWS CLI.
  */
-export const RESOLVER_SCRIPT_BODY = String.raw`'use strict';
+export const RESOLVER_SCRIPT_BODY = [
+  String.raw`'use strict';
 // OpenClaw exec secret provider (protocol 1) backed by AWS Secrets Manager.
 // Secrets only ever travel stdout-bound in memory: nothing is written to disk or stderr.
 const { execFile } = require('child_process');
 const die = (m) => { process.stderr.write('openclaw-secret-resolver: ' + m + '\n'); process.exit(2); };
 const a = process.argv.slice(2), allow = [];
-let cli = '/usr/bin/aws', region = '', ms = 4000;
-for (let i = 0; i < a.length; i += 2) {
-  const k = a[i], v = a[i + 1];
-  if (v === undefined || v === '') die('missing value for ' + k);
-  if (k === '--allow-prefix') allow.push(v);
-  else if (k === '--aws-cli') cli = v;
-  else if (k === '--region') region = v;
-  else if (k === '--timeout-ms') ms = Number(v);
-  else die('unknown argument');
-}
-if (!(ms >= 100 && ms <= 120000)) die('--timeout-ms must be 100-120000');
-const MAX_IN = 262144, MAX_IDS = 64;
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (c) => { buf += c; if (buf.length > MAX_IN) die('request too large'); });
-process.stdin.on('end', () => {
-  let req;
-  try { req = JSON.parse(buf); } catch (e) { die('request is not valid JSON'); }
-  if (!req || typeof req !== 'object') die('request must be an object');
-  if (req.protocolVersion !== 1) die('unsupported protocolVersion (expected 1)');
-  const ids = req.ids;
-  if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) die('ids must be an array of strings');
-  if (ids.length > MAX_IDS) die('too many ids');
-  const values = Object.create(null), errors = Object.create(null);
-  const err = (id, code, message) => { errors[id] = { code, message }; };
-  const one = (id) => new Promise((done) => {
+let cli = '/usr/bin/aws', region = '', ms = 4000;`,
+  resolverArguments([
+    String.raw`  else if (k === '--aws-cli') cli = v;`,
+    String.raw`  else if (k === '--region') region = v;`,
+    String.raw`  else if (k === '--timeout-ms') ms = Number(v);`,
+  ]),
+  RESOLVER_REQUEST,
+  String.raw`  const one = (id) => new Promise((done) => {
     const hash = id.indexOf('#');
     const sid = hash < 0 ? id : id.slice(0, hash), key = hash < 0 ? '' : id.slice(hash + 1);
     if (!sid || sid.length > 2048 || /[\u0000-\u001f\u007f]/.test(id)) { err(id, 'INVALID_ID', 'invalid id'); return done(); }
@@ -69,13 +54,6 @@ process.stdin.on('end', () => {
       values[id] = v;
       done();
     });
-  });
-  const q = [...new Set(ids)];
-  const work = () => (q.length ? one(q.shift()).then(work) : Promise.resolve());
-  Promise.all([work(), work(), work(), work()]).then(() => {
-    const res = { protocolVersion: 1, values };
-    if (Object.keys(errors).length) res.errors = errors;
-    process.stdout.write(JSON.stringify(res) + '\n');
-  });
-});
-`;
+  });`,
+  RESOLVER_RESPONSE,
+].join('\n');
