@@ -70,6 +70,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The tenant platform's default kubectl layer when the user has it (npm, PyPI). Not a peer dependency: Maven
     // Central has no build of it for Kubernetes 1.33 or later, so Java users pass their own layer.
     '@aws-cdk/lambda-layer-kubectl-v35@2.2.2',
+    // Tenant self-service handlers (the runtime provides the clients; these are for types and tests), property-based
+    // tests, a real DynamoDB-compatible engine for the concurrent sign-up test, and the auth UI's browser test
+    // (driving Debian's chromium).
+    '@aws-sdk/client-dynamodb@3.1162.0',
+    '@aws-sdk/client-cognito-identity-provider@3.1169.0',
+    '@aws-sdk/client-eks@3.1169.0',
+    '@aws-sdk/client-sqs@3.1169.0',
+    '@aws-sdk/client-s3@3.1169.0',
+    'fast-check@4.10.2',
+    'dynalite@4.0.0',
+    'playwright-core@1.65.1',
+    // The provisioner's admission policy is evaluated by a real CEL interpreter in its tests.
+    '@bufbuild/cel@0.6.1',
+    '@bufbuild/protobuf@2.17.0',
   ],
 
   // integ tests live in integ/ and are run by integ-runner (see the integ tasks below).
@@ -120,6 +134,11 @@ for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'c
 // Lambda handlers ship bundled in assets/; their compiled sources in lib/ are never loaded.
 project.addPackageIgnore('/lib/**/*.lambda.js');
 project.addPackageIgnore('/lib/**/*.lambda.d.ts');
+// Modules only the self-service handlers use (bundled into their assets); the construct never loads them.
+for (const module of ['sign-up-limit', 'provision', 'deprovision', 'export', 'tar', 'tenant-naming']) {
+  project.addPackageIgnore(`/lib/platform/self-service/${module}.js`);
+  project.addPackageIgnore(`/lib/platform/self-service/${module}.d.ts`);
+}
 
 // Examples and integ tests import the package by its published name; in this repository that name points at src/.
 const tsNode = 'ts-node -r tsconfig-paths/register --project tsconfig.dev.json';

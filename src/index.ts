@@ -10,3 +10,4 @@ export * from './edge/origin';
 export * from './edge/firewall';
 export * from './platform/platform';
 export * from './platform/capacity';
+export * from './platform/self-service/self-service';

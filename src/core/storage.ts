@@ -63,6 +63,11 @@ export interface SecureBucketOptions {
   readonly objectLockRetention?: s3.ObjectLockRetention;
   /** A physical name; generated when absent. */
   readonly bucketName?: string;
+  /**
+   * Why this bucket is encrypted with S3-managed keys instead of `key` (public web assets that CloudFront reads
+   * through origin access control, whatever key the user brought).
+   */
+  readonly s3ManagedEncryptionReason?: string;
 }
 
 /**
@@ -76,9 +81,9 @@ export interface SecureBucketOptions {
 export function secureBucket(scope: Construct, id: string, options: SecureBucketOptions): s3.Bucket {
   const bucket = new s3.Bucket(scope, id, {
     bucketName: options.bucketName,
-    encryption: s3.BucketEncryption.KMS,
-    encryptionKey: options.key,
-    bucketKeyEnabled: true,
+    encryption: options.s3ManagedEncryptionReason ? s3.BucketEncryption.S3_MANAGED : s3.BucketEncryption.KMS,
+    encryptionKey: options.s3ManagedEncryptionReason ? undefined : options.key,
+    bucketKeyEnabled: options.s3ManagedEncryptionReason ? undefined : true,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     versioned: true,
@@ -103,6 +108,10 @@ export function secureBucket(scope: Construct, id: string, options: SecureBucket
     },
   }));
   acknowledgeReplication(bucket);
+  if (options.s3ManagedEncryptionReason) {
+    acknowledge(bucket, ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS'],
+      options.s3ManagedEncryptionReason);
+  }
   return bucket;
 }
 

@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -113,6 +115,7 @@ export class OpenClawEdge extends Construct {
   public readonly alarmArns: string[];
   /** The estimated monthly cost of the edge at list prices (1 million requests and 10 GB a month assumed). */
   public readonly estimatedMonthlyCost: CostEstimate;
+  private securityHeaderPolicy!: cloudfront.ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: OpenClawEdgeProps) {
     super(scope, id);
@@ -183,6 +186,45 @@ export class OpenClawEdge extends Construct {
   }
 
   /**
+   * Serves static files from a private bucket under `pathPattern` (origin access control: only this distribution
+   * reads the bucket), cached, GET and HEAD only, with the given Content-Security-Policy and the security headers.
+   * @internal
+   */
+  public _addStaticContent(id: string, pathPattern: string, bucket: s3.IBucket, contentSecurityPolicy: string): void {
+    const headers = new cloudfront.ResponseHeadersPolicy(this, `${id}Headers`, {
+      comment: 'OpenClaw static pages: security headers and a strict content security policy',
+      securityHeadersBehavior: {
+        ...SECURITY_HEADERS,
+        contentSecurityPolicy: { contentSecurityPolicy, override: true },
+      },
+      customHeadersBehavior: { customHeaders: [{ header: 'Cache-Control', value: 'no-cache', override: false }] },
+    });
+    this.distribution.addBehavior(pathPattern, origins.S3BucketOrigin.withOriginAccessControl(bucket), {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: headers,
+      compress: true,
+    });
+  }
+
+  /**
+   * Sends `pathPattern` to a Lambda function URL that only this distribution may invoke (origin access control),
+   * nothing cached, every viewer header but Host forwarded, the security headers on every response.
+   * @internal
+   */
+  public _addFunctionUrl(pathPattern: string, url: lambda.IFunctionUrl): void {
+    this.distribution.addBehavior(pathPattern, origins.FunctionUrlOrigin.withOriginAccessControl(url), {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: this.securityHeaderPolicy,
+      compress: true,
+    });
+  }
+
+  /**
    * A certificate in us-east-1 whatever the stack's region, validated with DNS records in the zone. aws-cdk-lib's
    * cross-region certificate construct is marked deprecated in favour of a us-east-1 stack with cross-region
    * references, which needs an account-bound app; this one keeps the stack environment-agnostic.
@@ -208,17 +250,21 @@ export class OpenClawEdge extends Construct {
   }
 
   private securityHeaders(): cloudfront.ResponseHeadersPolicy {
-    return new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+    this.securityHeaderPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'OpenClaw gateway security headers',
-      securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
-      },
+      securityHeadersBehavior: SECURITY_HEADERS,
     });
+    return this.securityHeaderPolicy;
   }
 }
+
+/** HSTS (two years, subdomains), nosniff, no framing, referrer only to the same origin in full. */
+const SECURITY_HEADERS: cloudfront.ResponseSecurityHeadersBehavior = {
+  strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+  contentTypeOptions: { override: true },
+  frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+  referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+};
 
 /**
  * CloudFront's access log delivery writes with an object ACL and cannot use SSE-KMS keys, so this bucket (and only

@@ -13,6 +13,8 @@ export interface PlatformCostInputs {
   readonly edge: CostEstimate;
   /** Managed node groups instead of Auto Mode: the instance type and the node count (the group's minimum). */
   readonly nodeGroup?: { readonly instanceType: string; readonly nodes: number };
+  /** Tenant self-service: its alarms are counted in `alarms`. */
+  readonly selfService?: { readonly maxTenants: number };
 }
 
 /** Gateways per node: an m7g.large (8 GiB) holds six 1-GiB gateway requests next to the system pods. */
@@ -50,6 +52,17 @@ export function estimatePlatformCost(inputs: PlatformCostInputs): CostEstimate {
     },
     { item: 'S3 (tenant data, access logs)', monthlyUsd: 2 * p.s3StandardPerGbMonth, assumption: '2 GB' },
   ];
+  if (inputs.selfService) {
+    const users = Math.min(100, inputs.selfService.maxTenants);
+    items.push(
+      { item: `Cognito Plus (${users} users)`, monthlyUsd: users * p.cognitoPlusPerMau, assumption: 'every tenant\'s user active each month, up to 100' },
+      {
+        item: 'Self-service functions, tables, queue, state machine',
+        monthlyUsd: 1 + users * p.secretPerMonth,
+        assumption: 'a few thousand requests (cents) plus the self-service tenants\' gateway tokens',
+      },
+    );
+  }
   if (inputs.auditTrail) items.push(...auditTrailCostItems(inputs.auditTrail.cloudWatchLogs));
   for (const line of inputs.edge.items) items.push({ ...line, item: `Edge: ${line.item}` });
   if (inputs.ownKey) items.push({ item: 'KMS key', monthlyUsd: p.kmsKeyPerMonth, assumption: 'one customer-managed key' });

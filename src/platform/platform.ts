@@ -25,6 +25,7 @@ import { estimatePlatformCost } from './cost';
 import { PlatformMonitoring } from './monitoring';
 import { acknowledgeAlbController, acknowledgeKubectlProvider, acknowledgeServiceRoles } from './nag';
 import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './router-manifests';
+import { SelfServiceOptions, TenantSelfService } from './self-service/self-service';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
   DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
@@ -349,6 +350,14 @@ export interface OpenClawTenantPlatformProps {
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Tenant self-service: people sign up (or administrators create them) in a Cognito user pool, sign in on
+   * `https://<edge>/auth/` and get their own gateway, provisioned on confirmation; sign-out, token rotation and
+   * removal with an export of the tenant's files first. See docs/self-service.md.
+   * @default - no self-service: tenants are declared in code with `addTenant`
+   */
+  readonly selfService?: SelfServiceOptions;
 }
 
 /** What a tenant added to the platform consists of. */
@@ -444,6 +453,8 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly alarmArns: string[];
   /** The Bedrock audit trail of the tenants' model calls. */
   public readonly bedrockAuditTrail: BedrockAuditTrail;
+  /** Tenant self-service, when `selfService` is set. */
+  public readonly selfService?: TenantSelfService;
 
   /**
    * A monthly list-price estimate of the platform with the tenants added so far (us-east-1 prices, stated
@@ -459,6 +470,7 @@ export class OpenClawTenantPlatform extends Construct {
       auditTrail: this.auditTrailCreated ? { cloudWatchLogs: this.auditTrailCloudWatchLogs } : undefined,
       edge: this.edge.estimatedMonthlyCost,
       nodeGroup: this.nodeGroupCost,
+      selfService: this.selfService ? { maxTenants: this.selfService._maxTenants } : undefined,
     });
   }
   /** @internal */
@@ -833,6 +845,28 @@ export class OpenClawTenantPlatform extends Construct {
       gatewayResources,
       openclawConfig: config._toObject(this),
     };
+
+    if (props.selfService) {
+      this.selfService = TenantSelfService._create(this, 'SelfService', props.selfService, {
+        vpc: this.vpc,
+        cluster: this.cluster,
+        key: this.encryptionKey,
+        tenantRole: this.tenantRole,
+        fileSystem: this.fileSystem,
+        edge: this.edge,
+        alarmTopic: this.alarmTopic,
+        accessLogs,
+        platformSpec: this.spec,
+        tenantDefaults: {
+          cpu: this.tenantDefaults.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
+          memory: this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory,
+          pods: this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+          budgetUsd: this.tenantDefaults.budgetUsd ?? DEFAULT_BUDGET_USD,
+        },
+        logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      });
+      this.alarmArns.push(...this.selfService.alarmArns);
+    }
   }
 
   /**

@@ -28,7 +28,17 @@ describe('the npm package, as Construct Hub reads it', () => {
 
   test('ships each Lambda handler once: bundled in assets/, not again as a compiled source', () => {
     expect(files.filter((f) => /\.lambda\.(js|d\.ts)$/.test(f))).toEqual([]);
-    expect(files.filter((f) => f.startsWith('assets/') && f.endsWith('index.js'))).toEqual(['assets/edge/global-web-acl.lambda/index.js', 'assets/edge/origin-header-rotation.lambda/index.js']);
+    expect(files.filter((f) => f.startsWith('assets/') && f.endsWith('index.js')).sort()).toEqual([
+      'assets/edge/global-web-acl.lambda/index.js',
+      'assets/edge/origin-header-rotation.lambda/index.js',
+      ...['deprovision', 'export', 'post-confirmation', 'pre-sign-up', 'provision', 'rotation', 'session']
+        .map((h) => `assets/platform/self-service/${h}.lambda/index.js`),
+    ]);
+  });
+
+  test('ships the sign-in page (uploaded by the self-service construct) and no handler-only module', () => {
+    expect(files.filter((f) => f.startsWith('ui/')).sort()).toEqual(['ui/auth/app.css', 'ui/auth/app.js', 'ui/auth/index.html']);
+    expect(files.filter((f) => /^lib\/platform\/self-service\/(sign-up-limit|provision|deprovision|export|tar|tenant-naming)\./.test(f))).toEqual([]);
   });
 
   test('stays small: under 3 MiB unpacked (about 2 MiB with four constructs, inline source maps included)', () => {
