@@ -176,6 +176,10 @@ project.addTask('bench:tenants', {
   description: 'Tenant platform scale: synth time per tenant at 10/100/1,000 tenants as ratios, resources per tenant, largest stack (see bench/README.md)',
   exec: `${tsNode} bench/tenants.ts`,
 });
+project.addTask('bench:self-service', {
+  description: 'Tenant self-service: AWS and Kubernetes calls per sign-up and per provisioning at 10/1,000/10,000 existing users, failing if any grows (see bench/README.md)',
+  exec: `${tsNode} bench/self-service.ts`,
+});
 project.addTask('bench', {
   description: 'Measure synth time of the reference apps as a ratio to an empty-stack app (see bench/README.md)',
   exec: `${tsNode} bench/synth-time.ts`,

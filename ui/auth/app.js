@@ -22,10 +22,17 @@ let config = null;
 let screen = 'loading';
 /** The email the user last typed (to fill in the next form) and shown once signed in. */
 let email = '';
-/** A sign-in in progress: Cognito's username for it, its challenge session and a new authenticator key. */
-const pending = { username: '', session: '', secret: '' };
+/**
+ * A sign-in in progress: Cognito's username for it, its challenge session and a new authenticator key (also the key
+ * a signed-in user is turning on, and whether Cognito has verified it already).
+ */
+const pending = { username: '', session: '', secret: '', verified: false };
+/** What the authenticator screen is for: 'sign-in' (the MFA_SETUP challenge) or 'turn-on' (from home, signed in). */
+let mfaMode = 'sign-in';
 /** The signed-in user's tokens (access, refresh, expiresAt, refreshAt), or null. */
 let tokens = null;
+/** Whether the signed-in user has TOTP MFA on (GetUser, on pools where it is optional); null when not known. */
+let mfaOn = null;
 let refreshTimer = 0;
 let refreshing = null;
 let pollTimer = 0;
@@ -203,7 +210,7 @@ function show(name, { status = '', alert = '', title = '' } = {}) {
 function goTo(name, notices = {}) {
   if (['sign-in', 'sign-up', 'forgot-password'].includes(name)) {
     pending.session = '';
-    pending.secret = '';
+    forgetKey();
   }
   clearForms();
   for (const id of ['sign-in-email', 'sign-up-email', 'forgot-email']) $(id).value = email;
@@ -395,17 +402,33 @@ function challengeFailed(error, field) {
   }
 }
 
-async function startMfaSetup() {
-  const association = await cognito('AssociateSoftwareToken', { Session: pending.session });
-  pending.session = association.Session || pending.session;
-  pending.secret = association.SecretCode;
+/** Shows a new authenticator key (as text and as an otpauth:// link) on the authenticator screen, for a mode. */
+function showKey(secret, mode) {
+  mfaMode = mode;
+  pending.secret = secret;
+  pending.verified = false;
   const label = `${encodeURIComponent(ISSUER)}:${encodeURIComponent(email)}`;
   const uri = `otpauth://totp/${label}?secret=${encodeURIComponent(pending.secret)}&issuer=${encodeURIComponent(ISSUER)}`
     + '&algorithm=SHA1&digits=6&period=30';
   $('mfa-secret').textContent = pending.secret.replace(/(.{4})(?=.)/g, '$1 ');
   $('mfa-uri').textContent = uri;
   $('mfa-link').href = uri;
-  show('mfa-setup');
+  for (const element of document.querySelectorAll('[data-mfa-mode]')) element.hidden = element.dataset.mfaMode !== mode;
+  show('mfa-setup', { title: mode === 'turn-on' ? 'Turn on an authenticator app' : '' });
+}
+
+/** Forgets a new authenticator key, and takes it off the page. */
+function forgetKey() {
+  pending.secret = '';
+  pending.verified = false;
+  for (const id of ['mfa-secret', 'mfa-uri']) $(id).textContent = '';
+  $('mfa-link').removeAttribute('href');
+}
+
+async function startMfaSetup() {
+  const association = await cognito('AssociateSoftwareToken', { Session: pending.session });
+  pending.session = association.Session || pending.session;
+  showKey(association.SecretCode, 'sign-in');
 }
 
 async function copySecret() {
@@ -418,6 +441,10 @@ async function copySecret() {
 }
 
 async function finishMfaSetup() {
+  if (mfaMode === 'turn-on') {
+    await finishTurnOn();
+    return;
+  }
   const field = $('mfa-setup-code');
   const code = codeFrom(field);
   if (!code) return;
@@ -599,11 +626,12 @@ function forget() {
   clearTimeout(pollTimer);
   tokens = null;
   refreshing = null;
+  mfaOn = null;
+  offerMfa();
   pending.username = '';
   pending.session = '';
-  pending.secret = '';
-  for (const id of ['home-tenant', 'mfa-secret', 'mfa-uri']) $(id).textContent = '';
-  $('mfa-link').removeAttribute('href');
+  forgetKey();
+  $('home-tenant').textContent = '';
   clearForms();
 }
 
@@ -617,11 +645,105 @@ function sessionEnded() {
 
 async function signedIn(result) {
   pending.session = '';
-  pending.secret = '';
+  forgetKey();
   clearForms();
   keep(result);
   for (const element of document.querySelectorAll('[data-email]')) element.textContent = email;
+  await readMfa();
   await loadSession();
+}
+
+/**
+ * Where the pool's MFA is optional, learns whether the user has TOTP on (GetUser with the access token), so that
+ * home can offer to turn it on. Any failure leaves it unknown, and nothing is offered.
+ */
+async function readMfa() {
+  mfaOn = null;
+  offerMfa();
+  if (config.mfa !== 'OPTIONAL') return;
+  const turn = generation;
+  try {
+    const user = await cognito('GetUser', { AccessToken: await freshAccessToken() });
+    if (turn !== generation) return;
+    const methods = Array.isArray(user.UserMFASettingList) ? user.UserMFASettingList : [];
+    mfaOn = methods.includes('SOFTWARE_TOKEN_MFA') || user.PreferredMfaSetting === 'SOFTWARE_TOKEN_MFA';
+  } catch {
+    return;
+  }
+  offerMfa();
+}
+
+/** Shows home's offer to turn on an authenticator only where MFA is optional and the user has none yet. */
+function offerMfa() {
+  $('home-mfa').hidden = !(config && config.mfa === 'OPTIONAL' && mfaOn === false);
+}
+
+/** A call with the access token that failed: a refused token ends the session, anything else is shown. */
+function signedInFailed(error, field) {
+  if (error instanceof ServiceError && error.type === 'SignedOut') return;
+  if (error instanceof ServiceError && error.type === 'NotAuthorizedException') {
+    sessionEnded();
+  } else if (field) {
+    fail(explain(error, ''), field);
+  } else {
+    warn(explain(error, ''));
+  }
+}
+
+/** Home's "Turn on an authenticator app": a new key for the signed-in user (AssociateSoftwareToken), shown. */
+async function startTurnOn() {
+  const turn = generation;
+  try {
+    const association = await cognito('AssociateSoftwareToken', { AccessToken: await freshAccessToken() });
+    if (turn !== generation) return;
+    clearForms();
+    showKey(association.SecretCode, 'turn-on');
+  } catch (error) {
+    if (turn === generation) signedInFailed(error, null);
+  }
+}
+
+/**
+ * Checks a code of the new key (VerifySoftwareToken), then turns TOTP on as the preferred MFA
+ * (SetUserMFAPreference): from the next sign-in, Cognito asks for a code. A verified key is not verified again when
+ * only the second step failed.
+ */
+async function finishTurnOn() {
+  const field = $('mfa-setup-code');
+  const turn = generation;
+  try {
+    if (!pending.verified) {
+      const code = codeFrom(field);
+      if (!code) return;
+      const verified = await cognito('VerifySoftwareToken', {
+        AccessToken: await freshAccessToken(),
+        UserCode: code,
+        FriendlyDeviceName: MFA_DEVICE_NAME,
+      });
+      if (turn !== generation) return;
+      if (verified.Status !== 'SUCCESS') throw new ServiceError('CodeMismatchException');
+      pending.verified = true;
+    }
+    await cognito('SetUserMFAPreference', {
+      AccessToken: await freshAccessToken(),
+      SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+    });
+  } catch (error) {
+    if (turn === generation) signedInFailed(error, pending.verified ? null : field);
+    return;
+  }
+  if (turn !== generation) return;
+  mfaOn = true;
+  offerMfa();
+  forgetKey();
+  clearForms();
+  show('home', { status: 'Your authenticator app is on. From your next sign-in, we will also ask for a 6-digit code from it.' });
+}
+
+function cancelTurnOn() {
+  forgetKey();
+  clearForms();
+  show('home');
 }
 
 /** A path on this origin (no scheme, no host, no query or fragment). */
@@ -745,6 +867,8 @@ function checkConfig(raw) {
     sessionPath: raw.sessionPath,
     selfSignUp: raw.selfSignUp === true,
     passwordMinLength: Number.isInteger(raw.passwordMinLength) && raw.passwordMinLength > 0 ? raw.passwordMinLength : 8,
+    // Only a pool that says its MFA is optional gets the offer to turn it on.
+    mfa: raw.mfa === 'OPTIONAL' ? 'OPTIONAL' : 'REQUIRED',
   };
 }
 
@@ -771,6 +895,8 @@ function wire() {
     'verify-resend': resendVerification,
     'reset-resend': resendReset,
     'mfa-copy': copySecret,
+    'mfa-turn-on': startTurnOn,
+    'mfa-turn-on-cancel': cancelTurnOn,
     'open-gateway': openGateway,
     'sign-out-everywhere': () => signOut(true),
     'error-retry': () => retry(),

@@ -20,6 +20,7 @@ const SCREENSHOT_DIR = UPDATE_SCREENSHOTS
   : path.join(ROOT, '.tmp', 'self-service-screenshots');
 const SCREENS = [
   'sign-in', 'sign-up', 'verify', 'mfa-setup', 'mfa-code', 'new-password', 'reset-password', 'provisioning', 'home', 'signed-out', 'error',
+  'mfa-turn-on',
 ];
 /** Meets the pool's policy: 12 or more characters with upper and lower case, a digit and a symbol. */
 const PASSWORD = 'Harbour-Lights-42';
@@ -206,8 +207,8 @@ async function enterMfaCode(page: Page, secret: string): Promise<void> {
   await form.getByRole('button', { name: 'Continue' }).click();
 }
 
-/** Reads the key the page shows, checks its otpauth:// URI, and answers with a code computed from it. */
-async function setUpAuthenticator(page: Page, email: string, screenshot = false): Promise<string> {
+/** The key the authenticator screen shows, after checking its otpauth:// URI and link. */
+async function shownKey(page: Page, email: string): Promise<string> {
   await expectScreen(page, 'mfa-setup');
   const secret = (await page.locator('#mfa-secret').textContent())!.replace(/\s+/g, '');
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -218,6 +219,12 @@ async function setUpAuthenticator(page: Page, email: string, screenshot = false)
   expect(decodeURIComponent(uri.pathname)).toBe(`/${TOTP_ISSUER}:${email}`);
   expect(Object.fromEntries(uri.searchParams)).toEqual({ secret, issuer: TOTP_ISSUER, algorithm: 'SHA1', digits: '6', period: '30' });
   expect(await page.locator('#mfa-link').getAttribute('href')).toBe(uriText);
+  return secret;
+}
+
+/** Reads the key the page shows, checks its otpauth:// URI, and answers with a code computed from it. */
+async function setUpAuthenticator(page: Page, email: string, screenshot = false): Promise<string> {
+  const secret = await shownKey(page, email);
   if (screenshot) await shot(page, 'mfa-setup');
   const form = section(page, 'mfa-setup');
   await form.getByLabel('Enter the 6-digit code the app shows').fill(await freshCode(secret));
@@ -259,6 +266,41 @@ function originStorage(page: Page) {
       caches: (await g.caches.keys()).length,
     };
   });
+}
+
+/** The screen on view fits the viewport: no sideways scrolling, nothing outside it, 16 px text in fields. */
+async function expectFits(page: Page, name: string): Promise<void> {
+  const layout = await page.evaluate(() => {
+    const g = globalThis as any;
+    const width = g.innerWidth;
+    const outside = [...g.document.querySelectorAll('input, button, a, code, h1, p')]
+      .filter((e: any) => e.getClientRects().length > 0)
+      .map((e: any) => ({ id: e.id || e.textContent.slice(0, 30), box: e.getBoundingClientRect() }))
+      .filter(({ box }: any) => box.left < 0 || box.right > width + 0.5)
+      .map(({ id }: any) => id);
+    const fieldText = [...g.document.querySelectorAll('input:not([type=checkbox])')]
+      .filter((e: any) => e.getClientRects().length > 0)
+      .map((e: any) => parseFloat(g.getComputedStyle(e).fontSize));
+    return { scrolls: g.document.documentElement.scrollWidth > width, outside, smallestField: Math.min(16, ...fieldText) };
+  });
+  expect({ name, ...layout }).toEqual({ name, scrolls: false, outside: [], smallestField: 16 });
+}
+
+/** Calls one Cognito operation directly, as a client other than the page would: `{ status, body }`. */
+async function callCognito(operation: string, body: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(fake.cognitoEndpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `AWSCognitoIdentityProviderService.${operation}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** A 6-digit code that is none of the authenticator's codes from the step before now to two steps ahead. */
+function wrongCode(secret: string): string {
+  const now = totpStep(Date.now());
+  const valid = [now - 1, now, now + 1, now + 2].map((step) => hotp(secret, step));
+  return ['000000', '111111', '222222', '333333', '444444'].find((code) => !valid.includes(code))!;
 }
 
 const NOTHING_STORED = { writes: [], localStorage: 0, sessionStorage: 0, cookie: '', indexedDB: 0, caches: 0 };
@@ -484,6 +526,152 @@ test("an administrator-created user chooses a new password at first sign-in (the
   ]);
 });
 
+test('on a pool where MFA is optional, a user without an authenticator turns one on from home; the next sign-in asks for its code and refuses a wrong one', async () => {
+  fake.settings.mfa = 'OPTIONAL';
+  const email = 'dorothy@example.com';
+  const { user } = fake.addUser({ email, password: PASSWORD });
+  fake.tenantOf(email).status = 'ACTIVE';
+  const { page } = await openUi();
+
+  // The password alone signs in; GetUser (with the access token) tells the page there is no authenticator yet.
+  await signIn(page, email, PASSWORD);
+  await expectScreen(page, 'home');
+  const [access] = fake.tokensOf(email, 'access');
+  expect(fake.callsOf('GetUser').filter((c) => c.body?.AccessToken === access).map((c) => c.error)).toEqual([undefined]);
+  const home = section(page, 'home');
+  const turnOn = home.getByRole('button', { name: 'Turn on an authenticator app' });
+  expect(await turnOn.isVisible()).toBe(true);
+  expect(await turnOn.getAttribute('aria-describedby')).toBe('home-mfa-hint');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectFits(page, 'home with the offer');
+  await page.setViewportSize({ width: 800, height: 600 });
+
+  // A key can be put aside: back home, nothing changed.
+  await turnOn.click();
+  const putAside = await shownKey(page, email);
+  await section(page, 'mfa-setup').getByRole('button', { name: 'Cancel and go back' }).click();
+  await expectScreen(page, 'home');
+  expect(await focusedId(page)).toBe('title');
+  expect(await page.locator('#mfa-secret').textContent()).toBe('');
+  expect(await turnOn.isVisible()).toBe(true);
+
+  // The same screen as the sign-in's authenticator set-up, in its own words.
+  await turnOn.click();
+  const secret = await shownKey(page, email);
+  expect(secret).not.toBe(putAside);
+  expect(fake.callsOf('AssociateSoftwareToken').filter((c) => c.body?.AccessToken === access).map((c) => [c.body, c.error])).toEqual([
+    [{ AccessToken: access }, undefined],
+    [{ AccessToken: access }, undefined],
+  ]);
+  expect(await page.locator('#title').textContent()).toBe('Turn on an authenticator app');
+  expect(await page.title()).toBe('Turn on an authenticator app · OpenClaw');
+  expect(await focusedId(page)).toBe('mfa-setup-code');
+  const form = section(page, 'mfa-setup');
+  expect(await form.getByRole('button', { name: 'Verify and continue' }).count()).toBe(0);
+  expect(await form.getByRole('button', { name: 'Cancel and go back to sign in' }).count()).toBe(0);
+  await shot(page, 'mfa-turn-on');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectFits(page, 'mfa-turn-on');
+  await page.setViewportSize({ width: 800, height: 600 });
+
+  // A wrong code is refused, and MFA stays off.
+  const codeField = form.getByLabel('Enter the 6-digit code the app shows');
+  await codeField.fill(wrongCode(secret));
+  await form.getByRole('button', { name: 'Verify and turn on' }).click();
+  await expectText(page, '#alert', 'That code is not right. Check it and try again.');
+  expect(await page.locator('#mfa-setup-code').getAttribute('aria-invalid')).toBe('true');
+  expect(await focusedId(page)).toBe('mfa-setup-code');
+  expect(fake.callsOf('VerifySoftwareToken').at(-1)?.error).toBe('EnableSoftwareTokenMFAException');
+  expect(fake.callsOf('SetUserMFAPreference').filter((c) => c.body?.AccessToken === access)).toEqual([]);
+  expect(user.totpEnabled).toBe(false);
+
+  // The right code verifies the key, and TOTP is turned on as the preferred MFA.
+  const code = await freshCode(secret);
+  await codeField.fill(code);
+  await form.getByRole('button', { name: 'Verify and turn on' }).click();
+  await expectScreen(page, 'home');
+  await expectText(page, '#status', 'Your authenticator app is on. From your next sign-in, we will also ask for a 6-digit code from it.');
+  expect(await focusedId(page)).toBe('title');
+  expect(await turnOn.isVisible()).toBe(false);
+  expect(await page.locator('#mfa-secret').textContent()).toBe('');
+  expect(fake.callsOf('VerifySoftwareToken').at(-1)).toEqual({
+    operation: 'VerifySoftwareToken',
+    body: { AccessToken: access, UserCode: code, FriendlyDeviceName: 'Authenticator app' },
+  });
+  expect(fake.callsOf('SetUserMFAPreference').filter((c) => c.body?.AccessToken === access).map((c) => [c.body, c.error])).toEqual([
+    [{ AccessToken: access, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }, undefined],
+  ]);
+  expect(user).toMatchObject({ totpSecret: secret, totpEnabled: true, totpPreferred: true, associatedSecret: undefined });
+  expect((await callCognito('GetUser', { AccessToken: access })).body).toMatchObject({
+    Username: user.username,
+    UserMFASettingList: ['SOFTWARE_TOKEN_MFA'],
+    PreferredMfaSetting: 'SOFTWARE_TOKEN_MFA',
+  });
+
+  // Signed out, the access token is refused by every operation that takes one.
+  await home.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expectScreen(page, 'signed-out');
+  const refused = { status: 400, body: { __type: 'NotAuthorizedException', message: 'Access Token has been revoked' } };
+  expect(await callCognito('GetUser', { AccessToken: access })).toEqual(refused);
+  expect(await callCognito('AssociateSoftwareToken', { AccessToken: access })).toEqual(refused);
+  expect(await callCognito('VerifySoftwareToken', { AccessToken: access, UserCode: wrongCode(secret) })).toEqual(refused);
+  expect(await callCognito('SetUserMFAPreference', { AccessToken: access, SoftwareTokenMfaSettings: { Enabled: false } })).toEqual(refused);
+  expect(user).toMatchObject({ totpSecret: secret, totpEnabled: true });
+
+  // The next sign-in asks for a code: a wrong one gets no tokens, the right one signs in, and nothing is offered.
+  await section(page, 'signed-out').getByRole('button', { name: 'Sign in again' }).click();
+  await signIn(page, email, PASSWORD);
+  await expectScreen(page, 'mfa-code');
+  const issued = fake.tokensOf(email, 'access').length;
+  await section(page, 'mfa-code').getByLabel('Authentication code').fill(wrongCode(secret));
+  await section(page, 'mfa-code').getByRole('button', { name: 'Continue' }).click();
+  await expectText(page, '#alert', 'That code is not right. Check it and try again.');
+  expect(fake.tokensOf(email, 'access').length).toBe(issued);
+  await enterMfaCode(page, secret);
+  await expectScreen(page, 'home');
+  const answers = fake.callsOf('RespondToAuthChallenge').filter((c) => c.body.ChallengeResponses.USERNAME === user.username);
+  expect(answers.map((c) => [c.body.ChallengeName, c.error ?? 'ok'])).toEqual([
+    ['SOFTWARE_TOKEN_MFA', 'CodeMismatchException'],
+    ['SOFTWARE_TOKEN_MFA', 'ok'],
+  ]);
+  expect(await turnOn.isVisible()).toBe(false);
+});
+
+test('the offer to turn on an authenticator is not shown on a pool where MFA is required, to a user who has one, or when GetUser fails', async () => {
+  const offer = (page: Page) => section(page, 'home').getByRole('button', { name: 'Turn on an authenticator app' });
+  const getUserCalls = (email: string) => fake.callsOf('GetUser').filter((c) => fake.tokensOf(email, 'access').includes(c.body?.AccessToken));
+
+  // Required: the page does not even ask.
+  const required = 'ida@example.com';
+  const requiredSecret = activeUser(required);
+  const { page: first } = await openUi();
+  await signInToHome(first, required, requiredSecret);
+  expect(await offer(first).count()).toBe(0);
+  expect(await first.locator('#home-mfa').isHidden()).toBe(true);
+  expect(getUserCalls(required)).toEqual([]);
+
+  // Optional, for a user who has an authenticator: GetUser says so.
+  fake.settings.mfa = 'OPTIONAL';
+  const optional = 'joan@example.com';
+  const optionalSecret = activeUser(optional);
+  const { page: second } = await openUi();
+  await signInToHome(second, optional, optionalSecret);
+  expect(getUserCalls(optional).map((c) => c.error)).toEqual([undefined]);
+  expect(await offer(second).count()).toBe(0);
+
+  // Optional, for a user without one, when GetUser fails: not known, so not offered (and home still works).
+  const unknown = 'mary.k@example.com';
+  fake.addUser({ email: unknown, password: PASSWORD });
+  fake.tenantOf(unknown).status = 'ACTIVE';
+  fake.failNext('GetUser', 'InternalErrorException', 'Internal error');
+  const { page: third } = await openUi();
+  await signIn(third, unknown, PASSWORD);
+  await expectScreen(third, 'home');
+  expect(getUserCalls(unknown).map((c) => c.error)).toEqual(['InternalErrorException']);
+  expect(await offer(third).count()).toBe(0);
+  expect(await third.locator('#alert').textContent()).toBe('');
+});
+
 test('the access token is refreshed silently before it expires, with the rotated refresh token each time, and the session keeps working', async () => {
   fake.settings.accessTokenSeconds = 4;
   const email = 'katherine@example.com';
@@ -704,22 +892,7 @@ test("a password that breaks the pool's rule is caught before it is sent, and th
 
 test('every screen fits a 390 px wide phone without sideways scrolling, with 16 px text in fields', async () => {
   const { page } = await openUi({ width: 390, height: 844 });
-  const fits = async (name: string) => {
-    const layout = await page.evaluate(() => {
-      const g = globalThis as any;
-      const width = g.innerWidth;
-      const outside = [...g.document.querySelectorAll('input, button, a, code, h1, p')]
-        .filter((e: any) => e.getClientRects().length > 0)
-        .map((e: any) => ({ id: e.id || e.textContent.slice(0, 30), box: e.getBoundingClientRect() }))
-        .filter(({ box }: any) => box.left < 0 || box.right > width + 0.5)
-        .map(({ id }: any) => id);
-      const fieldText = [...g.document.querySelectorAll('input:not([type=checkbox])')]
-        .filter((e: any) => e.getClientRects().length > 0)
-        .map((e: any) => parseFloat(g.getComputedStyle(e).fontSize));
-      return { scrolls: g.document.documentElement.scrollWidth > width, outside, smallestField: Math.min(16, ...fieldText) };
-    });
-    expect({ name, ...layout }).toEqual({ name, scrolls: false, outside: [], smallestField: 16 });
-  };
+  const fits = (name: string) => expectFits(page, name);
   await fits('sign-in');
   const email = 'a.very.long.address.for.a.small.screen@example.com';
   await signUp(page, email, PASSWORD);

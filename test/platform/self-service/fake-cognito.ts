@@ -36,6 +36,8 @@ export const COGNITO_OPERATIONS = [
   'RespondToAuthChallenge',
   'AssociateSoftwareToken',
   'VerifySoftwareToken',
+  'SetUserMFAPreference',
+  'GetUser',
   'ForgotPassword',
   'ConfirmForgotPassword',
   'GetTokensFromRefreshToken',
@@ -156,8 +158,17 @@ export interface FakeUser {
   readonly email: string;
   password: string;
   status: UserStatus;
-  /** The authenticator's base32 key, once MFA is set up. */
+  /** The authenticator's base32 key, once verified (VerifySoftwareToken, in the MFA_SETUP challenge or with an access token). */
   totpSecret?: string;
+  /**
+   * TOTP MFA is on (SetUserMFAPreference; MFA_SETUP turns it on): an OPTIONAL pool asks for a code at sign-in only
+   * then (a REQUIRED pool asks whenever the user has a verified key).
+   */
+  totpEnabled: boolean;
+  /** TOTP is the user's preferred MFA (GetUser's PreferredMfaSetting). */
+  totpPreferred: boolean;
+  /** A key AssociateSoftwareToken gave for an access token, until VerifySoftwareToken checks a code of it. */
+  associatedSecret?: string;
   /** The last TOTP step accepted (a code is never accepted twice). */
   lastTotpStep: number;
   failedSignIns: number;
@@ -309,6 +320,8 @@ export class FakeCognito {
     RespondToAuthChallenge: (body) => this.respondToAuthChallenge(body),
     AssociateSoftwareToken: (body) => this.associateSoftwareToken(body),
     VerifySoftwareToken: (body) => this.verifySoftwareToken(body),
+    SetUserMFAPreference: (body) => this.setUserMfaPreference(body),
+    GetUser: (body) => this.getUser(body),
     ForgotPassword: (body) => this.forgotPassword(body),
     ConfirmForgotPassword: (body) => this.confirmForgotPassword(body),
     GetTokensFromRefreshToken: (body) => this.getTokensFromRefreshToken(body),
@@ -392,10 +405,14 @@ export class FakeCognito {
 
   // ----- for tests
 
-  /** A user as an earlier sign-up left them; `mfa` gives them an authenticator key (returned). */
+  /** A user as an earlier sign-up left them; `mfa` gives them an authenticator key (returned), turned on and preferred. */
   addUser(options: { email: string; password: string; status?: UserStatus; mfa?: boolean }): { user: FakeUser; secret?: string } {
     const user = this.createUser(options.email, options.password, options.status ?? 'CONFIRMED');
-    if (options.mfa) user.totpSecret = base32Encode(randomBytes(20));
+    if (options.mfa) {
+      user.totpSecret = base32Encode(randomBytes(20));
+      user.totpEnabled = true;
+      user.totpPreferred = true;
+    }
     if (user.status === 'UNCONFIRMED') this.sendCode(user, 'SIGN_UP');
     else this.tenantFor(user);
     return { user, secret: user.totpSecret };
@@ -612,7 +629,16 @@ export class FakeCognito {
   // ----- users, codes and tokens
 
   private createUser(email: string, password: string, status: UserStatus): FakeUser {
-    const user: FakeUser = { username: randomUUID(), email: email.toLowerCase(), password, status, lastTotpStep: -1, failedSignIns: 0 };
+    const user: FakeUser = {
+      username: randomUUID(),
+      email: email.toLowerCase(),
+      password,
+      status,
+      totpEnabled: false,
+      totpPreferred: false,
+      lastTotpStep: -1,
+      failedSignIns: 0,
+    };
     this.users.set(user.username, user);
     return user;
   }
@@ -767,7 +793,7 @@ export class FakeCognito {
         requiredAttributes: '[]',
       });
     }
-    if (user.totpSecret) return this.challenge(user, 'SOFTWARE_TOKEN_MFA', {});
+    if (user.totpSecret && (user.totpEnabled || this.settings.mfa === 'REQUIRED')) return this.challenge(user, 'SOFTWARE_TOKEN_MFA', {});
     if (this.settings.mfa === 'REQUIRED') return this.challenge(user, 'MFA_SETUP', { MFAS_CAN_SETUP: '["SOFTWARE_TOKEN_MFA"]' });
     return { ChallengeParameters: {}, AuthenticationResult: this.issue(user) };
   }
@@ -866,15 +892,39 @@ export class FakeCognito {
     throw new CognitoError('InvalidParameterException', `Unsupported challenge ${String(body.ChallengeName)}`);
   }
 
+  /**
+   * A new key, for a signed-in user (AccessToken: kept until verified, used at sign-in only once turned on) or during
+   * the MFA_SETUP challenge (Session).
+   */
   private associateSoftwareToken(body: any) {
-    if (body.AccessToken !== undefined) throw new CognitoError('InvalidParameterException', 'This fake associates during the MFA_SETUP challenge only.');
+    this.oneOfAccessTokenOrSession(body);
+    const secret = base32Encode(randomBytes(20));
+    if (body.AccessToken !== undefined) {
+      const user = this.checkAccess(body.AccessToken);
+      user.associatedSecret = secret;
+      return { SecretCode: secret };
+    }
     const session = this.liveSession(body.Session);
     if (session.challenge !== 'MFA_SETUP') throw new CognitoError('NotAuthorizedException', 'Invalid session for the user.');
-    const secret = base32Encode(randomBytes(20));
     return { SecretCode: secret, Session: this.rotateSession(body.Session, { ...session, secret, verified: false }) };
   }
 
+  /**
+   * Checks a code of the associated key. With an AccessToken the key becomes the user's verified key, not yet turned
+   * on (SetUserMFAPreference does that); in the MFA_SETUP challenge it is turned on and preferred at once.
+   */
   private verifySoftwareToken(body: any) {
+    this.oneOfAccessTokenOrSession(body);
+    if (body.AccessToken !== undefined) {
+      const user = this.checkAccess(body.AccessToken);
+      if (!user.associatedSecret) throw new CognitoError('InvalidParameterException', 'No software token is associated with the user.');
+      if (!this.acceptTotp(user, user.associatedSecret, body.UserCode)) {
+        throw new CognitoError('EnableSoftwareTokenMFAException', 'Code mismatch and fail enable Software Token MFA');
+      }
+      user.totpSecret = user.associatedSecret;
+      user.associatedSecret = undefined;
+      return { Status: 'SUCCESS' };
+    }
     const session = this.liveSession(body.Session);
     if (!session.secret) throw new CognitoError('InvalidParameterException', 'No software token is associated with the session.');
     const user = this.users.get(session.username)!;
@@ -882,7 +932,50 @@ export class FakeCognito {
       throw new CognitoError('EnableSoftwareTokenMFAException', 'Code mismatch and fail enable Software Token MFA');
     }
     user.totpSecret = session.secret;
+    user.totpEnabled = true;
+    user.totpPreferred = true;
     return { Status: 'SUCCESS', Session: this.rotateSession(body.Session, { ...session, verified: true }) };
+  }
+
+  private oneOfAccessTokenOrSession(body: any): void {
+    if ((body.AccessToken === undefined) === (body.Session === undefined)) {
+      throw new CognitoError('InvalidParameterException', 'Exactly one of AccessToken and Session must be given.');
+    }
+  }
+
+  /** Turns the signed-in user's TOTP MFA on or off (the pool offers no other factor); on needs a verified key. */
+  private setUserMfaPreference(body: any) {
+    const user = this.checkAccess(body.AccessToken);
+    if (body.SMSMfaSettings !== undefined || body.EmailMfaSettings !== undefined) {
+      throw new CognitoError('InvalidParameterException', 'This user pool offers software token MFA only.');
+    }
+    const settings = body.SoftwareTokenMfaSettings;
+    if (settings === undefined) return {};
+    if (typeof settings !== 'object' || settings === null || typeof settings.Enabled !== 'boolean') {
+      throw new CognitoError('InvalidParameterException', 'SoftwareTokenMfaSettings.Enabled must be a boolean.');
+    }
+    const preferred = settings.PreferredMfa === true;
+    if (preferred && !settings.Enabled) throw new CognitoError('InvalidParameterException', 'A disabled MFA cannot be preferred.');
+    if (settings.Enabled && !user.totpSecret) throw new CognitoError('InvalidParameterException', 'User has not verified software token mfa');
+    user.totpEnabled = settings.Enabled;
+    user.totpPreferred = preferred;
+    return {};
+  }
+
+  /** The signed-in user: attributes, and TOTP in UserMFASettingList (and PreferredMfaSetting) once it is on. */
+  private getUser(body: any) {
+    const user = this.checkAccess(body.AccessToken);
+    const on = Boolean(user.totpSecret) && user.totpEnabled;
+    return {
+      Username: user.username,
+      UserAttributes: [
+        { Name: 'sub', Value: user.username },
+        { Name: 'email', Value: user.email },
+        { Name: 'email_verified', Value: user.status === 'UNCONFIRMED' ? 'false' : 'true' },
+      ],
+      ...(on ? { UserMFASettingList: ['SOFTWARE_TOKEN_MFA'] } : {}),
+      ...(on && user.totpPreferred ? { PreferredMfaSetting: 'SOFTWARE_TOKEN_MFA' } : {}),
+    };
   }
 
   private forgotPassword(body: any) {
