@@ -2,7 +2,8 @@
 """Multi-tenant OpenClaw on EKS.
 
 One gateway per tenant in its own namespace, reached at https://tenants.example.com/t/<tenant>/ through CloudFront
-and its web ACL (the certificate is requested in us-east-1 through the hosted zone). Two tenants are declared in code.
+and its web ACL (the certificate is requested in us-east-1 through the hosted zone). Two tenants are declared in code;
+people of example.com sign up for more.
 
 The kubectl layer: a published layer when the context value kubectlLayerArn is set, otherwise KubectlV35Layer from
 aws-cdk.lambda-layer-kubectl-v35 (pip install aws-cdk.lambda-layer-kubectl-v35).
@@ -13,7 +14,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
-from cdk_openclaw import OpenClawImageOptions, OpenClawTenantPlatform, PlatformEdgeOptions
+from cdk_openclaw import OpenClawImageOptions, OpenClawTenantPlatform, PlatformEdgeOptions, SelfServiceOptions
 
 
 class TenantPlatformStack(Stack):
@@ -42,6 +43,8 @@ class TenantPlatformStack(Stack):
                 digest="sha256:4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b",
             ),
             alarm_emails=["ops@example.com"],
+            # Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
+            self_service=SelfServiceOptions(allowed_email_domains=["example.com"]),
         )
         platform.add_tenant("acme")
         platform.add_tenant("globex", budget_usd=250, memory="16Gi")

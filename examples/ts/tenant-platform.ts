@@ -8,7 +8,7 @@ import { OpenClawTenantPlatform } from 'cdk-openclaw';
 /**
  * Multi-tenant OpenClaw on EKS: one gateway per tenant in its own namespace, reached at
  * `https://tenants.example.com/t/<tenant>/` through CloudFront and its web ACL (the certificate is requested in
- * us-east-1 through the hosted zone). Two tenants are declared in code.
+ * us-east-1 through the hosted zone). Two tenants are declared in code; people of example.com sign up for more.
  *
  * The kubectl layer: a published layer when the context value `kubectlLayerArn` is set (the way Java users supply
  * it, since Maven Central has no build of it), otherwise `KubectlV35Layer` from @aws-cdk/lambda-layer-kubectl-v35.
@@ -30,6 +30,8 @@ export class TenantPlatformStack extends Stack {
       image: { tag: '2026.9.6', digest: 'sha256:0e5f0c1b9f4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c' },
       routerImage: { tag: '1.30.4-alpine', digest: 'sha256:4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b' },
       alarmEmails: ['ops@example.com'],
+      // Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
+      selfService: { allowedEmailDomains: ['example.com'] },
     });
     platform.addTenant('acme');
     platform.addTenant('globex', { budgetUsd: 250, memory: '16Gi' });

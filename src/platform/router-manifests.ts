@@ -68,6 +68,8 @@ http {
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
       proxy_buffering off;
+      # Every tenant shares the origin: no gateway may widen a service worker's scope beyond its own /t/<tenant>/.
+      proxy_hide_header Service-Worker-Allowed;
       client_max_body_size 25m;
     }
     location / { return 404; }

@@ -43,6 +43,12 @@ describe('the router', () => {
     for (const bad of ['', '-acme', 'acme-', 'Acme', 'acme_corp', 'x'.repeat(55), '..', 'a.b']) expect(re.test(bad)).toBe(false);
   });
 
+  test('a tenant cannot widen a service worker beyond its own path: Service-Worker-Allowed never leaves the router', () => {
+    const config = routerConfig('172.20.0.10');
+    const tenantLocation = config.slice(config.indexOf('location ~ ^/t/(') + 1);
+    expect(tenantLocation.slice(tenantLocation.indexOf('location ~ ^/t/('))).toMatch(/proxy_hide_header Service-Worker-Allowed;[\s\S]*\n {4}\}/);
+  });
+
   test('never logs query strings', () => {
     expect(routerConfig('172.20.0.10')).toMatch(/log_format openclaw '[^']*\$uri[^']*'/);
     expect(routerConfig('172.20.0.10')).not.toContain('$request_uri');

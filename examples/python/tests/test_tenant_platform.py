@@ -22,8 +22,12 @@ class TenantPlatformTest(unittest.TestCase):
         layers = template.find_resources("AWS::Lambda::LayerVersion")
         self.assertTrue(any("KubectlLayer" in logical_id for logical_id in layers))
         template.resource_count_is("AWS::EKS::Cluster", 1)
-        names = [t.tenant_name for t in stack.node.find_child("Platform").tenants]
+        platform = stack.node.find_child("Platform")
+        names = [t.tenant_name for t in platform.tenants]
         self.assertEqual(names, ["acme", "globex"])
+        # Self-service is on: its user pool exists and the sign-in page is under /auth/.
+        template.resource_count_is("AWS::Cognito::UserPool", 1)
+        self.assertTrue(platform.self_service.sign_in_url.endswith("/auth/"))
 
     def test_a_bad_tenant_name_fails_with_the_prop_the_value_and_what_is_allowed(self) -> None:
         stack = Stack(App(), "Test")

@@ -20,7 +20,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
   AUTH_PATH, COUNTER_TABLE_KEY, COUNTER_TTL_ATTRIBUTE, ENV, PROVISIONED_BY_SELF_SERVICE, PROVISIONER_GROUP,
-  SESSION_PATH, TAG_PROVISIONED_BY, TENANT_TABLE_KEY, UI_CONFIG_FILE, UiConfig,
+  SESSION_PATH, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE, TENANT_TABLE_KEY, UI_CONFIG_FILE, UiConfig,
 } from './contract';
 import { DeprovisionFunction } from './deprovision-function';
 import { ExportFunction } from './export-function';
@@ -95,7 +95,8 @@ const UI_DIRECTORY = path.join(__dirname, '..', '..', '..', 'ui', 'auth');
 const EXPORT_MOUNT = '/mnt/tenants';
 /** The gateway-token secrets of self-service tenants (Secrets Manager appends six characters to an ARN). */
 const tokenSecretArns = () => `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:openclaw/*/gateway-token-??????`;
-const selfServiceSecrets = { StringEquals: { [`secretsmanager:ResourceTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE } };
+// The global condition key, as the tenant role's ABAC uses it: Secrets Manager sets it from the secret's tags.
+const selfServiceSecrets = { StringEquals: { [`aws:ResourceTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE } };
 
 /**
  * Tenant self-service for `OpenClawTenantPlatform` (its `selfService` prop): a Cognito user pool and a static
@@ -350,6 +351,19 @@ export class TenantSelfService extends Construct {
       conditions: { StringEquals: { [`aws:RequestTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE } },
     }));
     provision.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'NeverRetagOtherTokens',
+      // TagResource above is for CreateSecret's tags. Without this, it would also tag an existing token of a
+      // code-declared tenant (tagged tenant-namespace, not provisioned-by) as self-service, and so bring it within
+      // reach of ManageOwnTokens, the session API and the rotation function.
+      effect: iam.Effect.DENY,
+      actions: ['secretsmanager:TagResource'],
+      resources: [tokenSecretArns()],
+      conditions: {
+        Null: { [`aws:ResourceTag/${TAG_TENANT_NAMESPACE}`]: 'false' },
+        StringNotEquals: { [`aws:ResourceTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE },
+      },
+    }));
+    provision.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ManageOwnTokens',
       // PutSecretValue: a token adopted from an earlier tenant of the same name gets a fresh value.
       actions: ['secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:RotateSecret'],
@@ -469,6 +483,9 @@ export class TenantSelfService extends Construct {
       key,
       accessLogs: ctx.accessLogs,
       accessLogsPrefix: 'sign-in-page/',
+      // Every deployment replaces the page's files (and prunes old ones): keep the replaced versions a month to roll
+      // back, not for ever.
+      lifecycleRules: [{ id: 'ExpireReplacedPageFiles', noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       s3ManagedEncryptionReason: 'The sign-in page\'s public HTML, CSS and JavaScript: CloudFront reads them through origin access control, which works with any key only if its policy names the distribution; nothing secret is stored here.',
     });
     const uiConfig: UiConfig = {
@@ -729,6 +746,6 @@ function acknowledgeFunctions(fns: SelfServiceFunctions): void {
       `AwsSolutions-IAM5[Resource::${arnOf(fns.uiBucket)}/*]`,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
       'AwsSolutions-IAM5[Resource::*]',
-    ], 'aws-cdk-lib\'s bucket deployment: read the page\'s asset from the bootstrap bucket, replace the files in the sign-in page bucket, invalidate the distribution\'s /auth/* paths (CloudFront invalidations take no resource ARN).');
+    ], 'aws-cdk-lib\'s bucket deployment: read the page\'s asset from the bootstrap bucket, replace the files in the sign-in page bucket, invalidate the distribution\'s /auth/* paths (aws-cdk-lib grants the invalidation actions on every distribution; they change no content).');
   }
 }

@@ -147,6 +147,17 @@ describe('provisioning', () => {
     const create = statements.find((s) => s.Sid === 'CreateTaggedTokens');
     expect(create.Condition).toEqual({ StringEquals: { 'aws:RequestTag/openclaw:provisioned-by': 'self-service' } });
     expect(JSON.stringify(create.Resource)).toContain(':secret:openclaw/*/gateway-token-??????');
+    // Its TagResource (for CreateSecret's tags) never re-tags a code-declared tenant's token as self-service.
+    const retag = statements.find((s) => s.Sid === 'NeverRetagOtherTokens');
+    expect(retag).toMatchObject({
+      Effect: 'Deny',
+      Action: 'secretsmanager:TagResource',
+      Condition: {
+        Null: { 'aws:ResourceTag/tenant-namespace': 'false' },
+        StringNotEquals: { 'aws:ResourceTag/openclaw:provisioned-by': 'self-service' },
+      },
+    });
+    expect(retag.Resource).toEqual(create.Resource);
     const pass = statements.find((s) => s.Sid === 'PassOnlyTheTenantRole');
     expect(JSON.stringify(pass.Resource)).toMatch(/PlatformTenantRole[0-9A-F]{8}/);
     expect(statements.some((s) => [s.Resource].flat().includes('*'))).toBe(false);
@@ -178,7 +189,7 @@ describe('gateway tokens', () => {
     const [id] = fn(base.json, 'rotates a tenant');
     base.template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [id, 'Arn'] }, Principal: 'secretsmanager.amazonaws.com' });
     const rotate = statementsOf(base.json, id).find((s) => s.Sid === 'RotateSelfServiceTokens');
-    expect(rotate.Condition).toEqual({ StringEquals: { 'secretsmanager:ResourceTag/openclaw:provisioned-by': 'self-service' } });
+    expect(rotate.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/openclaw:provisioned-by': 'self-service' } });
   });
 
   test('provisioning schedules rotation every 30 days by default (tokenRotation)', () => {
@@ -218,6 +229,17 @@ describe('the session API and the sign-in page on the edge', () => {
     const markers = JSON.stringify(deployment.SourceMarkers ?? deployment);
     expect(markers).toMatch(/UserPool/);
     expect(base.platform.selfService!.signInUrl).toContain('/auth/');
+  });
+
+  test('the sign-in page\'s bucket keeps the files a deployment replaced for 30 days, not for ever', () => {
+    const [, bucket] = resourcesOf(base.template, 'AWS::S3::Bucket').find(([id]) => id.startsWith('PlatformSelfServiceSignInPage'))!;
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([{
+      Id: 'ExpireReplacedPageFiles',
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    }]);
   });
 });
 

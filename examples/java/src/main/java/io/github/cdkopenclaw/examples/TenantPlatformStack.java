@@ -3,6 +3,7 @@ package io.github.cdkopenclaw.examples;
 import io.github.cdkopenclaw.OpenClawImageOptions;
 import io.github.cdkopenclaw.OpenClawTenantPlatform;
 import io.github.cdkopenclaw.PlatformEdgeOptions;
+import io.github.cdkopenclaw.SelfServiceOptions;
 import io.github.cdkopenclaw.TenantOptions;
 import java.util.List;
 import software.amazon.awscdk.App;
@@ -18,7 +19,7 @@ import software.constructs.Construct;
 /**
  * Multi-tenant OpenClaw on EKS: one gateway per tenant in its own namespace, reached at
  * https://tenants.example.com/t/&lt;tenant&gt;/ through CloudFront and its web ACL (the certificate is requested in
- * us-east-1 through the hosted zone). Two tenants are declared in code.
+ * us-east-1 through the hosted zone). Two tenants are declared in code; people of example.com sign up for more.
  *
  * <p>Maven Central has no build of the kubectl 1.35 layer package, so the app takes a published layer from the
  * context value {@code kubectlLayerArn} (publish the layer once from the npm package @aws-cdk/lambda-layer-kubectl-v35).
@@ -52,6 +53,8 @@ public class TenantPlatformStack extends Stack {
                         .digest("sha256:4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b")
                         .build())
                 .alarmEmails(List.of("ops@example.com"))
+                // Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
+                .selfService(SelfServiceOptions.builder().allowedEmailDomains(List.of("example.com")).build())
                 .build();
         platform.addTenant("acme");
         platform.addTenant("globex", TenantOptions.builder().budgetUsd(250).memory("16Gi").build());
