@@ -1,8 +1,9 @@
 /**
  * What one more self-service sign-up and one more provisioning cost with 10, 1,000 and 10,000 users and tenants
  * already there, counted in API calls: the real handlers (the pre sign-up trigger; the post-confirmation trigger and
- * the provisioner) over real AWS SDK clients whose requests are answered in the process, by counting fakes of
- * DynamoDB, Cognito, Secrets Manager, EKS and SQS, and a counting in-memory cluster (test/.../memory-kube.ts). Next to
+ * the provisioner) over real AWS SDK clients whose requests are answered in the process, by the fakes of DynamoDB,
+ * Cognito, Secrets Manager, EKS and SQS (test/.../fake-aws.ts, shared with the provisioner's tests) with every call
+ * counted, and a counting in-memory cluster (test/.../memory-kube.ts). Next to
  * them, the design this replaced: a pre sign-up that listed every user of the pool (ListUsers, 60 users a page).
  *
  * Prints a Markdown table (AWS calls by service and operation, Kubernetes calls, DynamoDB items read and written,
@@ -12,22 +13,11 @@
  *
  *   npx ts-node -r tsconfig-paths/register --project tsconfig.dev.json bench/self-service.ts
  */
-import {
-  AdminGetUserCommandInput, CognitoIdentityProviderClient, ListUsersCommand, ListUsersCommandInput, UserNotFoundException,
-} from '@aws-sdk/client-cognito-identity-provider';
-import {
-  AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommandInput, PutItemCommandInput, TransactionCanceledException,
-  TransactWriteItemsCommandInput, UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import {
-  CreatePodIdentityAssociationCommandInput, DescribePodIdentityAssociationCommandInput, EKSClient, ListPodIdentityAssociationsCommandInput,
-  ResourceInUseException, ResourceNotFoundException as EksResourceNotFoundException,
-} from '@aws-sdk/client-eks';
-import {
-  CreateSecretCommandInput, InvalidRequestException, PutSecretValueCommandInput, ResourceExistsException, ResourceNotFoundException,
-  RotateSecretCommandInput, SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { CognitoIdentityProviderClient, ListUsersCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { samplePlatform } from '../oracles/lib/tenant-sample';
 import {
   PROVISIONED_BY_SELF_SERVICE, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE, TENANT_COUNT_KEY, signUpCounterKey, tenantKey, userKey,
@@ -39,10 +29,12 @@ import { hourBucket } from '../src/platform/self-service/sign-up-limit';
 import { tenantNameCandidates } from '../src/platform/self-service/tenant-naming';
 import { GATEWAY_NAME, PlatformSpec, renderTenant } from '../src/platform/tenant-manifests';
 import { gatewayTokenSecretName, tenantNamespace } from '../src/platform/tenant-spec';
+import {
+  FakeCognito, FakeDynamoDB, FakeEks, FakeOperations, FakeSecretsManager, FakeSqs, Item, KEY, LIST_USERS_PAGE,
+} from '../test/platform/self-service/fake-aws';
 import { MemoryKube } from '../test/platform/self-service/memory-kube';
 
 const SIZES = [10, 1_000, 10_000];
-const LIST_USERS_PAGE = 60; // Cognito's largest ListUsers page
 
 // ------------------------------------------------------------------------------------------------------------------
 // Counting
@@ -85,483 +77,25 @@ const unsupported: string[] = [];
 
 // ------------------------------------------------------------------------------------------------------------------
 // Real SDK clients answered in memory: a middleware at the front of the stack (before serialization, signing,
-// retries and the network) counts the command and returns the fake's answer, or throws the fake's error.
+// retries and the network) counts the command and returns the answer of a fake of test/.../fake-aws.ts, or throws the
+// fake's error.
 // ------------------------------------------------------------------------------------------------------------------
 
-type Fake = Record<string, (input: any) => object>;
 const CLIENT_CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
 
-function answeredBy<C extends { middlewareStack: unknown }>(client: C, service: string, fake: Fake): C {
+function answeredBy<C extends { middlewareStack: unknown }>(client: C, service: string, fake: FakeOperations): C {
   const middleware = (_next: unknown, context: { commandName?: string }) => async (args: { input: object }) => {
     const operation = String(context.commandName).replace(/Command$/, '');
     bump(tally.aws, `${service} ${operation}`);
     const answer = fake[operation];
     if (!answer) {
       unsupported.push(`${service} ${operation}`);
-      throw new Error(`the benchmark's ${service} fake does not answer ${operation}; extend bench/self-service.ts`);
+      throw new Error(`the benchmark's ${service} fake does not answer ${operation}; extend test/platform/self-service/fake-aws.ts`);
     }
     return { output: { $metadata: { httpStatusCode: 200 }, ...answer(structuredClone(args.input)) } };
   };
   (client.middlewareStack as { add(m: unknown, options: object): void }).add(middleware, { step: 'initialize', priority: 'high', name: 'benchInMemory' });
   return client;
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-// DynamoDB: tables keyed by `pk` (a string), with the condition, update and projection expressions the handlers use
-// evaluated, and placeholders checked the way DynamoDB checks them (every one defined and used). Anything else is a
-// ValidationException, so a handler that changed its expressions fails here instead of being counted wrongly.
-// ------------------------------------------------------------------------------------------------------------------
-
-type Item = Record<string, AttributeValue>;
-const KEY = 'pk';
-const validation = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-
-function checkPlaceholders(expressions: (string | undefined)[], names: Record<string, string> = {}, values: Item = {}): void {
-  const text = expressions.filter((e) => e !== undefined).join(' ');
-  const usedNames = new Set(text.match(/#\w+/g) ?? []);
-  const usedValues = new Set(text.match(/:\w+/g) ?? []);
-  const wrong = [...usedNames].find((n) => !(n in names)) ?? [...usedValues].find((v) => !(v in values))
-    ?? Object.keys(names).find((n) => !usedNames.has(n)) ?? Object.keys(values).find((v) => !usedValues.has(v));
-  if (wrong) throw validation(`expression attribute ${wrong} is used but not defined, or defined but not used`);
-}
-
-/** Tokens of condition, update and projection expressions; a bare attribute name (no placeholder) does not tokenize. */
-class Tokens {
-  private readonly tokens: string[] = [];
-  private i = 0;
-
-  constructor(private readonly text: string) {
-    const re = /\s*((?:attribute_not_exists|attribute_exists|if_not_exists|AND|OR|NOT|SET|ADD|REMOVE)\b|<>|<=|>=|=|<|>|[(),]|[#:]\w+)/y;
-    let m: RegExpExecArray | null;
-    while (re.lastIndex < text.length && (m = re.exec(text))) this.tokens.push(m[1]);
-    if (re.lastIndex < text.trimEnd().length) throw validation(`Invalid expression: ${text}`);
-  }
-
-  public peek(): string | undefined {
-    return this.tokens[this.i];
-  }
-
-  public take(expected?: string): string {
-    const t = this.tokens[this.i++];
-    if (t === undefined || (expected !== undefined && t !== expected)) throw validation(`Invalid expression: ${this.text}`);
-    return t;
-  }
-
-  public name(names: Record<string, string>): string {
-    const t = this.take();
-    if (!t.startsWith('#')) throw validation(`Invalid expression (an attribute name was expected): ${this.text}`);
-    return names[t];
-  }
-
-  public value(values: Item): AttributeValue {
-    const t = this.take();
-    if (!t.startsWith(':')) throw validation(`Invalid expression (a value was expected): ${this.text}`);
-    return values[t];
-  }
-
-  public end(): void {
-    if (this.i !== this.tokens.length) throw validation(`Invalid expression: ${this.text}`);
-  }
-}
-
-function compare(a: AttributeValue | undefined, op: string, b: AttributeValue | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
-  let x: number | string;
-  let y: number | string;
-  if (a.N !== undefined && b.N !== undefined) [x, y] = [Number(a.N), Number(b.N)];
-  else if (a.S !== undefined && b.S !== undefined) [x, y] = [a.S, b.S];
-  else return op === '<>';
-  switch (op) {
-    case '=': return x === y;
-    case '<>': return x !== y;
-    case '<': return x < y;
-    case '<=': return x <= y;
-    case '>': return x > y;
-    case '>=': return x >= y;
-    default: throw validation(`unknown comparator ${op}`);
-  }
-}
-
-/** A condition expression: comparisons, attribute_exists/attribute_not_exists, AND, OR, NOT, parentheses. */
-function condition(expression: string | undefined, item: Item | undefined, names: Record<string, string> = {}, values: Item = {}): boolean {
-  if (expression === undefined) return true;
-  const doc = item ?? {};
-  const t = new Tokens(expression);
-  const operand = () => (t.peek()?.startsWith('#') ? doc[t.name(names)] : t.value(values));
-  const primary = (): boolean => {
-    const next = t.peek();
-    if (next === 'NOT') { t.take(); return !primary(); }
-    if (next === '(') { t.take(); const v = or(); t.take(')'); return v; }
-    if (next === 'attribute_exists' || next === 'attribute_not_exists') {
-      t.take(); t.take('(');
-      const exists = doc[t.name(names)] !== undefined;
-      t.take(')');
-      return next === 'attribute_exists' ? exists : !exists;
-    }
-    const left = operand();
-    const op = t.take();
-    return compare(left, op, operand());
-  };
-  const and = (): boolean => {
-    let v = primary();
-    while (t.peek() === 'AND') { t.take(); const r = primary(); v = v && r; }
-    return v;
-  };
-  const or = (): boolean => {
-    let v = and();
-    while (t.peek() === 'OR') { t.take(); const r = and(); v = v || r; }
-    return v;
-  };
-  const result = or();
-  t.end();
-  return result;
-}
-
-/**
- * An update expression: SET #a = :v | #b | if_not_exists(#c, :v), ADD #n :number, REMOVE #a (every right-hand side is
- * read from the item as it was before the update, as in DynamoDB). Returns the new item and the attributes it set.
- */
-function applyUpdate(expression: string, before: Item | undefined, key: Item, names: Record<string, string> = {}, values: Item = {}) {
-  const old: Item = before ?? {};
-  const item: Item = { ...structuredClone(old), ...key };
-  const changed: string[] = [];
-  const t = new Tokens(expression);
-  while (t.peek() !== undefined) {
-    const clause = t.take();
-    if (clause !== 'SET' && clause !== 'ADD' && clause !== 'REMOVE') throw validation(`Invalid update expression: ${expression}`);
-    for (let more = true; more; more = t.peek() === ',' && t.take() === ',') {
-      const target = t.name(names);
-      if (target === KEY) throw validation('Cannot update attribute pk. This attribute is part of the key');
-      if (clause === 'REMOVE') {
-        delete item[target];
-        continue;
-      }
-      let value: AttributeValue;
-      if (clause === 'ADD') {
-        const by = t.value(values);
-        if (by?.N === undefined || (old[target] !== undefined && old[target].N === undefined)) throw validation('ADD of a number to a number only');
-        value = { N: String(Number(old[target]?.N ?? 0) + Number(by.N)) };
-      } else {
-        t.take('=');
-        if (t.peek() === 'if_not_exists') {
-          t.take(); t.take('(');
-          const path = t.name(names);
-          t.take(',');
-          const fallback = t.value(values);
-          t.take(')');
-          value = old[path] ?? fallback;
-        } else {
-          value = t.peek()?.startsWith('#') ? old[t.name(names)] : t.value(values);
-        }
-      }
-      if (value === undefined) throw validation(`The provided expression refers to an attribute that does not exist in the item: ${expression}`);
-      item[target] = structuredClone(value);
-      changed.push(target);
-    }
-  }
-  return { item, changed };
-}
-
-function project(item: Item, expression: string | undefined, names: Record<string, string> = {}): Item {
-  if (expression === undefined) return structuredClone(item);
-  const t = new Tokens(expression);
-  const out: Item = {};
-  for (let more = true; more; more = t.peek() === ',' && t.take() === ',') {
-    const name = t.name(names);
-    if (item[name] !== undefined) out[name] = structuredClone(item[name]);
-  }
-  t.end();
-  return out;
-}
-
-class FakeDynamoDB {
-  public readonly tables = new Map<string, Map<string, Item>>();
-
-  constructor(...tableNames: string[]) {
-    for (const name of tableNames) this.tables.set(name, new Map());
-  }
-
-  public table(name: string | undefined): Map<string, Item> {
-    const table = this.tables.get(name ?? '');
-    if (!table) throw Object.assign(new Error(`Requested resource not found: ${name}`), { name: 'ResourceNotFoundException' });
-    return table;
-  }
-
-  public client(): DynamoDBClient {
-    return answeredBy(new DynamoDBClient(CLIENT_CONFIG), 'DynamoDB', {
-      GetItem: (input: GetItemCommandInput) => {
-        checkPlaceholders([input.ProjectionExpression], input.ExpressionAttributeNames);
-        const item = this.table(input.TableName).get(keyOf(input.Key));
-        tally.itemsRead++;
-        return item ? { Item: project(item, input.ProjectionExpression, input.ExpressionAttributeNames) } : {};
-      },
-      PutItem: (input: PutItemCommandInput) => {
-        const write = this.put(input);
-        if (!write.ok) throw conditionFailed();
-        write.apply();
-        return {};
-      },
-      UpdateItem: (input: UpdateItemCommandInput) => {
-        const write = this.update(input);
-        if (!write.ok) throw conditionFailed();
-        const { item, changed } = write.apply();
-        if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(item) };
-        if (input.ReturnValues === 'UPDATED_NEW') return { Attributes: Object.fromEntries(changed.map((n) => [n, structuredClone(item[n])])) };
-        if (input.ReturnValues !== undefined && input.ReturnValues !== 'NONE') throw validation(`the fake has no ReturnValues ${input.ReturnValues}`);
-        return {};
-      },
-      TransactWriteItems: (input: TransactWriteItemsCommandInput) => {
-        const items = input.TransactItems ?? [];
-        if (items.length === 0 || items.length > 100) throw validation('a transaction holds 1 to 100 items');
-        const writes = items.map((t) => {
-          if (t.Put) return { key: `${t.Put.TableName}|${keyOf({ [KEY]: t.Put.Item?.[KEY] } as Item)}`, ...this.put(t.Put as PutItemCommandInput) };
-          if (t.Update) return { key: `${t.Update.TableName}|${keyOf(t.Update.Key)}`, ...this.update(t.Update as UpdateItemCommandInput) };
-          throw validation('the fake answers transactions of Put and Update only');
-        });
-        if (new Set(writes.map((w) => w.key)).size !== writes.length) throw validation('Transaction request cannot include multiple operations on one item');
-        if (writes.some((w) => !w.ok)) {
-          throw new TransactionCanceledException({
-            message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
-            $metadata: {},
-            CancellationReasons: writes.map((w) => (w.ok ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' })),
-          });
-        }
-        for (const w of writes) w.apply();
-        return {};
-      },
-    });
-  }
-
-  private put(input: PutItemCommandInput) {
-    checkPlaceholders([input.ConditionExpression], input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    const table = this.table(input.TableName);
-    const key = keyOf({ [KEY]: input.Item?.[KEY] } as Item);
-    const ok = condition(input.ConditionExpression, table.get(key), input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    return {
-      ok,
-      apply: () => {
-        table.set(key, structuredClone(input.Item!));
-        tally.itemsWritten++;
-      },
-    };
-  }
-
-  private update(input: UpdateItemCommandInput) {
-    checkPlaceholders([input.ConditionExpression, input.UpdateExpression], input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    if (!input.UpdateExpression) throw validation('the fake needs an UpdateExpression');
-    const table = this.table(input.TableName);
-    const key = keyOf(input.Key);
-    const current = table.get(key);
-    const ok = condition(input.ConditionExpression, current, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    return {
-      ok,
-      apply: () => {
-        const { ExpressionAttributeNames: names, ExpressionAttributeValues: values } = input;
-        const out = applyUpdate(input.UpdateExpression!, current, { [KEY]: { S: key } }, names, values);
-        table.set(key, out.item);
-        tally.itemsWritten++;
-        return out;
-      },
-    };
-  }
-}
-
-function keyOf(key: Item | undefined): string {
-  const pk = key?.[KEY]?.S;
-  if (pk === undefined || Object.keys(key!).length !== 1) throw validation('The provided key element does not match the schema');
-  return pk;
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-// Cognito, Secrets Manager, EKS Pod Identity, SQS
-// ------------------------------------------------------------------------------------------------------------------
-
-interface FakeUser {
-  readonly username: string;
-  readonly email: string;
-  readonly status: 'UNCONFIRMED' | 'CONFIRMED';
-}
-
-class FakeCognito {
-  /** In creation order, as ListUsers pages through them. */
-  public readonly users: FakeUser[] = [];
-  private readonly byName = new Map<string, FakeUser>();
-
-  constructor(private readonly userPoolId: string) {}
-
-  public add(user: FakeUser): void {
-    if (this.byName.has(user.username)) throw new Error(`user ${user.username} exists`);
-    this.users.push(user);
-    this.byName.set(user.username, user);
-  }
-
-  public client(): CognitoIdentityProviderClient {
-    const attributes = (u: FakeUser) => [{ Name: 'sub', Value: u.username }, { Name: 'email', Value: u.email }, { Name: 'email_verified', Value: 'true' }];
-    return answeredBy(new CognitoIdentityProviderClient(CLIENT_CONFIG), 'Cognito', {
-      AdminGetUser: (input: AdminGetUserCommandInput) => {
-        const user = input.UserPoolId === this.userPoolId ? this.byName.get(input.Username ?? '') : undefined;
-        if (!user) throw new UserNotFoundException({ message: 'User does not exist.', $metadata: {} });
-        tally.usersReturned++;
-        return { Username: user.username, Enabled: true, UserStatus: user.status, UserAttributes: attributes(user) };
-      },
-      ListUsers: (input: ListUsersCommandInput) => {
-        if (input.UserPoolId !== this.userPoolId) throw Object.assign(new Error('User pool does not exist.'), { name: 'ResourceNotFoundException' });
-        const limit = input.Limit ?? LIST_USERS_PAGE;
-        if (limit < 1 || limit > LIST_USERS_PAGE) throw validation(`Limit must be 1 to ${LIST_USERS_PAGE}`);
-        const start = Number(input.PaginationToken ?? 0);
-        const page = this.users.slice(start, start + limit);
-        tally.usersReturned += page.length;
-        return {
-          Users: page.map((u) => ({ Username: u.username, Enabled: true, UserStatus: u.status, Attributes: attributes(u) })),
-          PaginationToken: start + limit < this.users.length ? String(start + limit) : undefined,
-        };
-      },
-    });
-  }
-}
-
-interface FakeSecret {
-  readonly name: string;
-  tags: { Key: string; Value: string }[];
-  versions: { id: string; stages: string[]; created: Date }[];
-  deletedDate?: Date;
-  rotation?: { lambdaArn?: string; scheduleExpression?: string };
-}
-
-class FakeSecretsManager {
-  public readonly secrets = new Map<string, FakeSecret>();
-  private ids = 0;
-
-  constructor(private readonly now: () => Date) {}
-
-  public add(name: string, tags: Record<string, string>, rotation?: FakeSecret['rotation']): void {
-    this.secrets.set(name, { name, tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), versions: [this.version(['AWSCURRENT'])], rotation });
-  }
-
-  public client(): SecretsManagerClient {
-    const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:111122223333:secret:${name}-AbCdEf`;
-    const find = (id: string | undefined, live = false) => {
-      const s = this.secrets.get(id ?? '') ?? [...this.secrets.values()].find((x) => arn(x.name) === id);
-      if (!s) throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', $metadata: {} });
-      if (live && s.deletedDate) throw new InvalidRequestException({ message: 'The secret is marked for deletion.', $metadata: {} });
-      return s;
-    };
-    return answeredBy(new SecretsManagerClient(CLIENT_CONFIG), 'Secrets Manager', {
-      CreateSecret: (input: CreateSecretCommandInput) => {
-        const existing = this.secrets.get(input.Name ?? '');
-        if (existing?.deletedDate) throw new InvalidRequestException({ message: 'A secret with this name is scheduled for deletion.', $metadata: {} });
-        if (existing) throw new ResourceExistsException({ message: `The secret ${input.Name} already exists.`, $metadata: {} });
-        this.add(input.Name!, Object.fromEntries((input.Tags ?? []).map((t) => [t.Key!, t.Value!])));
-        return { Name: input.Name, ARN: arn(input.Name!) };
-      },
-      DescribeSecret: (input: { SecretId?: string }) => {
-        const s = find(input.SecretId);
-        return {
-          Name: s.name,
-          ARN: arn(s.name),
-          Tags: structuredClone(s.tags),
-          DeletedDate: s.deletedDate,
-          RotationEnabled: s.rotation !== undefined,
-          RotationLambdaARN: s.rotation?.lambdaArn,
-          RotationRules: s.rotation && { ScheduleExpression: s.rotation.scheduleExpression },
-        };
-      },
-      RestoreSecret: (input: { SecretId?: string }) => {
-        const s = find(input.SecretId);
-        s.deletedDate = undefined;
-        return { Name: s.name, ARN: arn(s.name) };
-      },
-      ListSecretVersionIds: (input: { SecretId?: string }) => ({
-        Versions: find(input.SecretId).versions.filter((v) => v.stages.length > 0)
-          .map((v) => ({ VersionId: v.id, VersionStages: [...v.stages], CreatedDate: v.created })),
-      }),
-      PutSecretValue: (input: PutSecretValueCommandInput) => {
-        const s = find(input.SecretId, true);
-        for (const v of s.versions) v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : v.stages.filter((x) => x !== 'AWSPREVIOUS');
-        const version = this.version(['AWSCURRENT']);
-        s.versions.push(version);
-        return { ARN: arn(s.name), VersionId: version.id };
-      },
-      RotateSecret: (input: RotateSecretCommandInput) => {
-        const s = find(input.SecretId, true);
-        s.rotation = { lambdaArn: input.RotationLambdaARN ?? s.rotation?.lambdaArn, scheduleExpression: input.RotationRules?.ScheduleExpression };
-        return { Name: s.name, ARN: arn(s.name) };
-      },
-    });
-  }
-
-  private version(stages: string[]) {
-    return { id: `v-${++this.ids}`, stages, created: this.now() };
-  }
-}
-
-interface Association {
-  readonly associationId: string;
-  readonly clusterName: string;
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  readonly roleArn: string;
-}
-
-class FakeEks {
-  /** By `<namespace>/<service account>`. */
-  public readonly associations = new Map<string, Association>();
-  private ids = 0;
-
-  constructor(private readonly clusterName: string) {}
-
-  public add(namespace: string, serviceAccount: string, roleArn: string): Association {
-    const association = { associationId: `a-${++this.ids}`, clusterName: this.clusterName, namespace, serviceAccount, roleArn };
-    this.associations.set(`${namespace}/${serviceAccount}`, association);
-    return association;
-  }
-
-  public client(): EKSClient {
-    const cluster = (name: string | undefined) => {
-      if (name !== this.clusterName) throw new EksResourceNotFoundException({ message: `No cluster found for name: ${name}.`, $metadata: {} });
-    };
-    return answeredBy(new EKSClient(CLIENT_CONFIG), 'EKS', {
-      CreatePodIdentityAssociation: (input: CreatePodIdentityAssociationCommandInput) => {
-        cluster(input.clusterName);
-        if (this.associations.has(`${input.namespace}/${input.serviceAccount}`)) {
-          throw new ResourceInUseException({ message: 'Association already exists', $metadata: {} });
-        }
-        return { association: this.add(input.namespace!, input.serviceAccount!, input.roleArn!) };
-      },
-      // Filtered by namespace and service account, the way the provisioner asks: at most one answer.
-      ListPodIdentityAssociations: (input: ListPodIdentityAssociationsCommandInput) => {
-        cluster(input.clusterName);
-        const found = this.associations.get(`${input.namespace}/${input.serviceAccount}`);
-        const summary = found && { associationId: found.associationId, namespace: found.namespace, serviceAccount: found.serviceAccount };
-        return { associations: summary ? [summary] : [] };
-      },
-      DescribePodIdentityAssociation: (input: DescribePodIdentityAssociationCommandInput) => {
-        cluster(input.clusterName);
-        const association = [...this.associations.values()].find((a) => a.associationId === input.associationId);
-        if (!association) throw new EksResourceNotFoundException({ message: 'No association', $metadata: {} });
-        return { association };
-      },
-    });
-  }
-}
-
-class FakeSqs {
-  public readonly queue: { messageId: string; body: string }[] = [];
-  private ids = 0;
-
-  constructor(private readonly queueUrl: string) {}
-
-  public client(): SQSClient {
-    return answeredBy(new SQSClient(CLIENT_CONFIG), 'SQS', {
-      SendMessage: (input: SendMessageCommandInput) => {
-        if (input.QueueUrl !== this.queueUrl) throw Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' });
-        const messageId = `m-${++this.ids}`;
-        this.queue.push({ messageId, body: input.MessageBody! });
-        return { MessageId: messageId };
-      },
-    });
-  }
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -591,11 +125,19 @@ const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
 
 class Platform {
-  public readonly dynamodb = new FakeDynamoDB(TENANTS, COUNTERS);
-  public readonly cognito = new FakeCognito(POOL);
+  public readonly dynamodb = new FakeDynamoDB([TENANTS, COUNTERS], { itemRead: () => tally.itemsRead++, itemWritten: () => tally.itemsWritten++ });
+  public readonly cognito = new FakeCognito(POOL, { usersReturned: (count) => { tally.usersReturned += count; } });
   public readonly secrets = new FakeSecretsManager(() => NOW);
   public readonly eks = new FakeEks(CLUSTER);
   public readonly sqs = new FakeSqs(QUEUE_URL);
+  /** Real SDK clients answered by the fakes, a new one each call, every command counted. */
+  public readonly clients = {
+    dynamodb: () => answeredBy(new DynamoDBClient(CLIENT_CONFIG), 'DynamoDB', this.dynamodb.operations),
+    cognito: () => answeredBy(new CognitoIdentityProviderClient(CLIENT_CONFIG), 'Cognito', this.cognito.operations),
+    secrets: () => answeredBy(new SecretsManagerClient(CLIENT_CONFIG), 'Secrets Manager', this.secrets.operations),
+    eks: () => answeredBy(new EKSClient(CLIENT_CONFIG), 'EKS', this.eks.operations),
+    sqs: () => answeredBy(new SQSClient(CLIENT_CONFIG), 'SQS', this.sqs.operations),
+  };
   public readonly kube = new MemoryKube();
 
   /**
@@ -622,7 +164,7 @@ class Platform {
       const namespace = tenantNamespace(tenant);
       this.secrets.add(gatewayTokenSecretName(tenant),
         { [TAG_TENANT_NAMESPACE]: namespace, [TAG_PROVISIONED_BY]: PROVISIONED_BY_SELF_SERVICE },
-        { lambdaArn: ROTATION_FN, scheduleExpression: 'rate(30 days)' });
+        { lambdaArn: ROTATION_FN, rules: { ScheduleExpression: 'rate(30 days)' } });
       this.eks.add(namespace, GATEWAY_NAME, ROLE);
       // Each tenant's namespace and service account stand for its objects in the cluster: a whole tenant is 12
       // objects, ~18 KB, and 10,000 of them would be gigabytes of copies in the in-memory cluster, which the
@@ -670,7 +212,7 @@ async function measure(flow: () => Promise<void>): Promise<{ tally: Tally; error
 /** Our pre sign-up trigger: one more user of `example.com` signs up. */
 async function ourSignUp(platform: Platform): Promise<void> {
   const handler = createPreSignUp({
-    ddb: platform.dynamodb.client(),
+    ddb: platform.clients.dynamodb(),
     env: { TENANT_TABLE: TENANTS, COUNTER_TABLE: COUNTERS, ALLOWED_DOMAINS: DOMAINS.join(','), SIGNUPS_PER_DOMAIN_PER_HOUR: String(SIGNUP_LIMIT), MAX_TENANTS: String(MAX_TENANTS) },
     now: () => NOW,
   });
@@ -695,7 +237,7 @@ async function ourSignUp(platform: Platform): Promise<void> {
  * with the users is left out, so the model is a lower bound of its cost.
  */
 async function replacedSignUp(platform: Platform): Promise<void> {
-  const cognito = platform.cognito.client();
+  const cognito = platform.clients.cognito();
   let token: string | undefined;
   let users = 0;
   do {
@@ -712,7 +254,7 @@ async function replacedSignUp(platform: Platform): Promise<void> {
  * the tenant. Ends with the record ACTIVE, the tenant counted, its secret, association and objects there.
  */
 async function ourProvisioning(platform: Platform, platformSpec: PlatformSpec): Promise<void> {
-  const confirm = createPostConfirmation({ sqs: platform.sqs.client(), env: { QUEUE_URL } });
+  const confirm = createPostConfirmation({ sqs: platform.clients.sqs(), env: { QUEUE_URL } });
   await confirm({
     version: '1',
     region: 'us-east-1',
@@ -724,10 +266,10 @@ async function ourProvisioning(platform: Platform, platformSpec: PlatformSpec): 
   });
   const outcomes: unknown[] = [];
   const provision = createProvisioner({
-    cognito: platform.cognito.client(),
-    dynamodb: platform.dynamodb.client(),
-    secrets: platform.secrets.client(),
-    eks: platform.eks.client(),
+    cognito: platform.clients.cognito(),
+    dynamodb: platform.clients.dynamodb(),
+    secrets: platform.clients.secrets(),
+    eks: platform.clients.eks(),
     kube: () => platform.kube,
     config: () => provisionConfigFromEnvironment({
       TENANT_TABLE: TENANTS,
@@ -762,7 +304,7 @@ async function ourProvisioning(platform: Platform, platformSpec: PlatformSpec): 
     tenants.get(tenantKey(tenant))?.username?.S !== NEW_USER.username && 'the tenant name is not claimed',
     tenants.get(TENANT_COUNT_KEY)?.count?.N !== String(platform.size + 1) && `the tenant count is ${tenants.get(TENANT_COUNT_KEY)?.count?.N}`,
     !platform.secrets.secrets.get(rendered.gatewayTokenSecretName)?.rotation && 'no rotating gateway-token secret',
-    platform.eks.associations.get(`${rendered.namespace}/${rendered.serviceAccount}`)?.roleArn !== ROLE && 'no Pod Identity association',
+    platform.eks.associations.find((a) => a.namespace === rendered.namespace && a.serviceAccount === rendered.serviceAccount)?.roleArn !== ROLE && 'no Pod Identity association',
     rendered.objects.some((o) => !platform.kube.object({ apiVersion: o.apiVersion, kind: o.kind, ...o.metadata }))
       && 'an object of the tenant is missing from the cluster',
   ].filter(Boolean);

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'crypto';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SecureOpenClawHost, SecureOpenClawHostProps } from '../src';
@@ -46,4 +47,13 @@ export function ingressRulesOf(template: Template, groupLogicalId: string): any[
     .map(([, r]) => r.Properties)
     .filter((p) => JSON.stringify(p.GroupId).includes(`"${groupLogicalId}"`));
   return [...inline, ...separate];
+}
+
+/** SHA-256 and HMAC-SHA-256 from node:crypto in the shape @smithy/signature-v4 takes as its `sha256`. */
+export class NodeSha256 {
+  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  constructor(secret?: string | Uint8Array) { this.h = secret ? createHmac('sha256', secret as any) : createHash('sha256'); }
+  update(data: string | Uint8Array) { this.h.update(data as any); }
+  async digest() { return new Uint8Array(this.h.digest()); }
+  reset() { /* not used */ }
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'child_process';
-import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -7,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { podResolverSource } from '../../src/platform/pod-secret-resolver';
+import { NodeSha256 } from '../util';
 
 // The resolver runs for real, as OpenClaw runs it in the gateway pod, against a local fake of the Pod Identity
 // agent and of Secrets Manager's JSON API. Secret values must never reach stderr.
@@ -17,14 +17,6 @@ const SECRETS: Record<string, string> = {
   'openclaw/acme/json': JSON.stringify({ user: 'svc', pass: 'p@ss-SECRET-2' }),
 };
 const ERROR_DETAIL = 'leaked-SECRET-in-error-message';
-
-class NodeSha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | Uint8Array) { this.h = secret ? createHmac('sha256', secret as any) : createHash('sha256'); }
-  update(data: string | Uint8Array) { this.h.update(data as any); }
-  async digest() { return new Uint8Array(this.h.digest()); }
-  reset() { /* not used */ }
-}
 
 interface Recorded { path: string; headers: http.IncomingHttpHeaders; body: string }
 

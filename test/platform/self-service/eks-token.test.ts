@@ -1,17 +1,9 @@
-import { createHash, createHmac } from 'crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { EKS_TOKEN_PREFIX, eksBearerToken, presignedCallerIdentityUrl } from '../../../src/platform/self-service/eks-token';
+import { NodeSha256 } from '../../util';
 
 // Our signer must produce, byte for byte, the presigned URL the AWS SDK's signer produces for the same request,
 // credentials and time: that is what the EKS authenticator hands to STS.
-
-class NodeSha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | Uint8Array) { this.h = secret ? createHmac('sha256', secret as any) : createHash('sha256'); }
-  update(data: string | Uint8Array) { this.h.update(data as any); }
-  async digest() { return new Uint8Array(this.h.digest()); }
-  reset() { /* not used */ }
-}
 
 const KEY = { accessKeyId: 'AKIAEXAMPLEKEYID0001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 // A session token with the characters that need percent-encoding in a query string.

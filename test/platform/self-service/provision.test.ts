@@ -1,23 +1,19 @@
 import { AddressInfo } from 'node:net';
+import { AdminGetUserCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  AdminGetUserCommand, AdminGetUserCommandInput, CognitoIdentityProviderClient, UserNotFoundException,
-} from '@aws-sdk/client-cognito-identity-provider';
-import {
-  AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, GetItemCommand, GetItemCommandInput, PutItemCommand,
-  PutItemCommandInput, TransactionCanceledException, TransactWriteItemsCommand, TransactWriteItemsCommandInput, UpdateItemCommand,
-  UpdateItemCommandInput,
+  CreateTableCommand, DynamoDBClient, GetItemCommand, GetItemCommandInput, PutItemCommand, PutItemCommandInput, TransactionCanceledException,
+  TransactWriteItemsCommand, TransactWriteItemsCommandInput, UpdateItemCommand, UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
-  CreatePodIdentityAssociationCommand, CreatePodIdentityAssociationCommandInput, DescribePodIdentityAssociationCommand, EKSClient,
-  ListPodIdentityAssociationsCommand, ResourceInUseException, ResourceNotFoundException as EksResourceNotFoundException,
+  CreatePodIdentityAssociationCommand, DescribePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import {
-  CreateSecretCommand, CreateSecretCommandInput, DescribeSecretCommand, InvalidRequestException, ListSecretVersionIdsCommand,
-  PutSecretValueCommand, ResourceExistsException, ResourceNotFoundException, RestoreSecretCommand, RotateSecretCommand,
-  RotateSecretCommandInput, SecretsManagerClient,
+  CreateSecretCommand, CreateSecretCommandInput, DescribeSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand,
+  RestoreSecretCommand, RotateSecretCommand, SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { FakeCognito, FakeDynamoDB, FakeEks, FakeSecret, FakeSecretsManager, Item } from './fake-aws';
 import { MemoryKube } from './memory-kube';
 import { samplePlatform } from '../../../oracles/lib/tenant-sample';
 import { FIELD_MANAGER, TENANT_COUNT_KEY, tenantKey, userKey } from '../../../src/platform/self-service/contract';
@@ -30,139 +26,11 @@ import { renderTenant } from '../../../src/platform/tenant-manifests';
 import { RESERVED_TENANT_NAMES, validateTenantSpec } from '../../../src/platform/tenant-spec';
 
 // ------------------------------------------------------------------------------------------------------------------
-// An in-memory AWS for the provisioner: DynamoDB (conditions and updates evaluated, placeholders checked the way
-// DynamoDB checks them), Secrets Manager, EKS Pod Identity and Cognito, plus the in-memory cluster. Every call goes
+// An in-memory AWS for the provisioner: the fakes of fake-aws.ts (DynamoDB with conditions and updates evaluated and
+// placeholders checked, Secrets Manager, EKS Pod Identity and Cognito), plus the in-memory cluster. Every call goes
 // through `call`, where a test injects a failure before the effect (nothing happened) or after it (it happened, but
 // the caller saw an error, like a timeout after the commit).
 // ------------------------------------------------------------------------------------------------------------------
-
-type Item = Record<string, AttributeValue>;
-const validation = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'SET', 'ADD', 'REMOVE', 'attribute_not_exists', 'attribute_exists']);
-
-/** DynamoDB refuses undefined and unused placeholders; we also insist on a placeholder for every attribute name. */
-function checkPlaceholders(expressions: (string | undefined)[], names: Record<string, string> = {}, values: Item = {}): void {
-  const text = expressions.filter((e) => e !== undefined).join(' ');
-  const usedNames = new Set(text.match(/#\w+/g) ?? []);
-  const usedValues = new Set(text.match(/:\w+/g) ?? []);
-  for (const n of usedNames) if (!(n in names)) throw validation(`An expression attribute name used in the document path is not defined: ${n}`);
-  for (const n of Object.keys(names)) if (!usedNames.has(n)) throw validation(`Value provided in ExpressionAttributeNames unused in expressions: ${n}`);
-  for (const v of usedValues) if (!(v in values)) throw validation(`An expression attribute value used in expression is not defined: ${v}`);
-  for (const v of Object.keys(values)) if (!usedValues.has(v)) throw validation(`Value provided in ExpressionAttributeValues unused in expressions: ${v}`);
-  for (const word of text.replace(/[#:]\w+/g, ' ').match(/[A-Za-z_]\w*/g) ?? []) {
-    if (!KEYWORDS.has(word)) throw validation(`bare attribute name '${word}' (use a placeholder)`);
-  }
-}
-
-function tokenize(expression: string): string[] {
-  const tokens: string[] = [];
-  const re = /\s*(attribute_not_exists|attribute_exists|AND|OR|NOT|<>|<=|>=|=|<|>|\(|\)|,|[#:]\w+)/y;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < expression.length && (m = re.exec(expression))) tokens.push(m[1]);
-  if (re.lastIndex < expression.trimEnd().length) throw validation(`Invalid expression: ${expression}`);
-  return tokens;
-}
-
-function compare(a: AttributeValue | undefined, op: string, b: AttributeValue | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
-  let x: number | string;
-  let y: number | string;
-  if (a.N !== undefined && b.N !== undefined) [x, y] = [Number(a.N), Number(b.N)];
-  else if (a.S !== undefined && b.S !== undefined) [x, y] = [a.S, b.S];
-  else return op === '<>';
-  switch (op) {
-    case '=': return x === y;
-    case '<>': return x !== y;
-    case '<': return x < y;
-    case '<=': return x <= y;
-    case '>': return x > y;
-    case '>=': return x >= y;
-    default: throw validation(`unknown comparator ${op}`);
-  }
-}
-
-function evaluate(expression: string | undefined, item: Item | undefined, names: Record<string, string> = {}, values: Item = {}): boolean {
-  if (expression === undefined) return true;
-  const doc = item ?? {};
-  const tokens = tokenize(expression);
-  let i = 0;
-  const take = (expected?: string) => {
-    const t = tokens[i++];
-    if (t === undefined || (expected !== undefined && t !== expected)) throw validation(`Invalid expression: ${expression}`);
-    return t;
-  };
-  const operand = () => {
-    const t = take();
-    if (t.startsWith('#')) return doc[names[t]];
-    if (t.startsWith(':')) return values[t];
-    throw validation(`Invalid operand ${t}`);
-  };
-  const primary = (): boolean => {
-    const t = tokens[i];
-    if (t === 'NOT') { take(); return !primary(); }
-    if (t === '(') { take(); const v = or(); take(')'); return v; }
-    if (t === 'attribute_not_exists' || t === 'attribute_exists') {
-      take(); take('(');
-      const name = take();
-      take(')');
-      const exists = doc[names[name]] !== undefined;
-      return t === 'attribute_exists' ? exists : !exists;
-    }
-    const left = operand();
-    const op = take();
-    return compare(left, op, operand());
-  };
-  const and = (): boolean => {
-    let v = primary();
-    while (tokens[i] === 'AND') { take(); const r = primary(); v = v && r; }
-    return v;
-  };
-  const or = (): boolean => {
-    let v = and();
-    while (tokens[i] === 'OR') { take(); const r = and(); v = v || r; }
-    return v;
-  };
-  const result = or();
-  if (i !== tokens.length) throw validation(`Invalid expression: ${expression}`);
-  return result;
-}
-
-function applyUpdate(expression: string, item: Item | undefined, key: Item, names: Record<string, string> = {}, values: Item = {}): Item {
-  const out: Item = { ...(item ?? {}), ...key };
-  for (const clause of expression.split(/(?=\b(?:SET|ADD|REMOVE)\b)/).map((c) => c.trim()).filter(Boolean)) {
-    const [verb, ...rest] = clause.split(/\s+/);
-    const parts = rest.join(' ').split(',').map((p) => p.trim());
-    for (const part of parts) {
-      if (verb === 'SET') {
-        const m = /^(#\w+)\s*=\s*([#:]\w+)$/.exec(part);
-        if (!m) throw validation(`Invalid SET: ${part}`);
-        out[names[m[1]]] = m[2].startsWith(':') ? values[m[2]] : out[names[m[2]]];
-      } else if (verb === 'ADD') {
-        const m = /^(#\w+)\s+(:\w+)$/.exec(part);
-        if (!m) throw validation(`Invalid ADD: ${part}`);
-        const current = out[names[m[1]]];
-        if (current !== undefined && current.N === undefined) throw validation('ADD to a non-number');
-        out[names[m[1]]] = { N: String(Number(current?.N ?? 0) + Number(values[m[2]].N)) };
-      } else if (verb === 'REMOVE') {
-        if (!/^#\w+$/.test(part)) throw validation(`Invalid REMOVE: ${part}`);
-        delete out[names[part]];
-      } else {
-        throw validation(`Invalid update expression: ${expression}`);
-      }
-    }
-  }
-  return out;
-}
-
-interface FakeSecret {
-  name: string;
-  kmsKeyId?: string;
-  description?: string;
-  tags: { Key: string; Value: string }[];
-  versions: { id: string; value: string; stages: string[]; created: Date }[];
-  deletedDate?: Date;
-  rotation?: { lambdaArn?: string; rules?: { ScheduleExpression?: string; AutomaticallyAfterDays?: number } };
-}
 
 interface Failure {
   readonly index: number;
@@ -179,10 +47,13 @@ const BOB = '0b9f2f4e-2a7d-4c1e-8f3a-6e5d4c3b2a10';
 const COLLIDING = ['00000000-0000-4000-8000-000000a12953', '00000000-0000-4000-8000-000000a6dbdf'];
 
 class World {
-  public readonly table = new Map<string, Item>();
-  public readonly users = new Map<string, { enabled: boolean; status: string; email?: string }>();
-  public readonly secrets = new Map<string, FakeSecret>();
-  public readonly associations: { associationId: string; clusterName: string; namespace: string; serviceAccount: string; roleArn: string }[] = [];
+  public readonly dynamodb = new FakeDynamoDB([TABLE]);
+  public readonly table = this.dynamodb.table(TABLE);
+  public readonly cognito = new FakeCognito(POOL);
+  public readonly secretsManager = new FakeSecretsManager(() => this.now(), (prefix) => this.id(prefix));
+  public readonly secrets = this.secretsManager.secrets;
+  public readonly eks = new FakeEks('openclaw', (prefix) => this.id(prefix));
+  public readonly associations = this.eks.associations;
   public readonly kube = new MemoryKube();
   /** Every call, in order (`AdminGetUser`, `apply Namespace /openclaw-…`…). */
   public readonly operations: string[] = [];
@@ -213,195 +84,20 @@ class World {
   }
 
   public addUser(username: string, user: { enabled?: boolean; status?: string; email?: string } = {}): void {
-    this.users.set(`${POOL}|${username}`, { enabled: user.enabled ?? true, status: user.status ?? 'CONFIRMED', email: user.email ?? `${username.slice(0, 4)}@example.com` });
+    this.cognito.add({ username, enabled: user.enabled ?? true, status: user.status ?? 'CONFIRMED', email: user.email ?? `${username.slice(0, 4)}@example.com` });
   }
 
-  // --- Cognito ---
-  public adminGetUser(input: AdminGetUserCommandInput) {
-    const user = this.users.get(`${input.UserPoolId}|${input.Username}`);
-    if (!user) throw new UserNotFoundException({ message: 'User does not exist.', $metadata: {} });
-    return {
-      Username: input.Username,
-      Enabled: user.enabled,
-      UserStatus: user.status as any,
-      UserAttributes: [{ Name: 'sub', Value: input.Username }, ...(user.email ? [{ Name: 'email', Value: user.email }] : [])],
-    };
-  }
-
-  // --- DynamoDB ---
-  public getItem(input: GetItemCommandInput) {
-    this.checkTable(input.TableName);
-    checkPlaceholders([input.ProjectionExpression], input.ExpressionAttributeNames);
-    const item = this.table.get(input.Key!.pk.S!);
-    return { Item: item && structuredClone(item) };
-  }
-
-  public putItem(input: PutItemCommandInput) {
-    this.checkTable(input.TableName);
-    const writes = this.planPut(input);
-    if (!writes.ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    writes.apply();
-    return {};
-  }
-
-  public updateItem(input: UpdateItemCommandInput) {
-    this.checkTable(input.TableName);
-    const writes = this.planUpdate(input);
-    if (!writes.ok) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    writes.apply();
-    return {};
-  }
-
+  // The two calls a test replaces, to change the world in the middle of a run or to fail in a way of its own.
   public transactWriteItems(input: TransactWriteItemsCommandInput) {
-    const items = input.TransactItems ?? [];
-    if (items.length === 0 || items.length > 100) throw validation('1 to 100 transaction items');
-    const plans = items.map((t) => {
-      if (t.Put) { this.checkTable(t.Put.TableName); return { key: t.Put.Item!.pk.S!, ...this.planPut(t.Put as PutItemCommandInput) }; }
-      if (t.Update) {
-        this.checkTable(t.Update.TableName);
-        return { key: t.Update.Key!.pk.S!, ...this.planUpdate(t.Update as UpdateItemCommandInput) };
-      }
-      throw validation('only Put and Update are expected in these transactions');
-    });
-    if (new Set(plans.map((p) => p.key)).size !== plans.length) throw validation('Transaction request cannot include multiple operations on one item');
-    if (plans.some((p) => !p.ok)) {
-      throw new TransactionCanceledException({
-        message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
-        $metadata: {},
-        CancellationReasons: plans.map((p) => (p.ok ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' })),
-      });
-    }
-    for (const p of plans) p.apply();
-    return {};
+    return this.dynamodb.transactWriteItems(input);
   }
 
-  // --- Secrets Manager ---
   public createSecret(input: CreateSecretCommandInput) {
-    const existing = this.secrets.get(input.Name!);
-    if (existing?.deletedDate) {
-      throw new InvalidRequestException({ message: 'You can\'t create this secret because a secret with this name is already scheduled for deletion.', $metadata: {} });
-    }
-    if (existing) throw new ResourceExistsException({ message: `The operation failed because the secret ${input.Name} already exists.`, $metadata: {} });
-    this.secrets.set(input.Name!, {
-      name: input.Name!,
-      kmsKeyId: input.KmsKeyId,
-      description: input.Description,
-      tags: (input.Tags ?? []).map((t) => ({ Key: t.Key!, Value: t.Value! })),
-      versions: [{ id: this.id('v'), value: input.SecretString!, stages: ['AWSCURRENT'], created: this.now() }],
-    });
-    return { Name: input.Name, ARN: this.arn(input.Name!) };
-  }
-
-  public secret(id: string | undefined): FakeSecret {
-    const s = [...this.secrets.values()].find((x) => x.name === id || this.arn(x.name) === id);
-    if (!s) throw new ResourceNotFoundException({ message: 'Secrets Manager can\'t find the specified secret.', $metadata: {} });
-    return s;
-  }
-
-  public describeSecret(id: string | undefined) {
-    const s = this.secret(id);
-    return {
-      ARN: this.arn(s.name),
-      Name: s.name,
-      KmsKeyId: s.kmsKeyId,
-      Tags: structuredClone(s.tags),
-      DeletedDate: s.deletedDate,
-      RotationEnabled: s.rotation !== undefined,
-      RotationLambdaARN: s.rotation?.lambdaArn,
-      RotationRules: s.rotation?.rules && structuredClone(s.rotation.rules),
-      VersionIdsToStages: Object.fromEntries(s.versions.filter((v) => v.stages.length > 0).map((v) => [v.id, [...v.stages]])),
-    };
-  }
-
-  public live(id: string | undefined): FakeSecret {
-    const s = this.secret(id);
-    if (s.deletedDate) throw new InvalidRequestException({ message: 'You can\'t perform this operation on the secret because it was marked for deletion.', $metadata: {} });
-    return s;
-  }
-
-  public putSecretValue(input: { SecretId?: string; SecretString?: string; VersionStages?: string[]; ClientRequestToken?: string }) {
-    const s = this.live(input.SecretId);
-    const stages = input.VersionStages ?? ['AWSCURRENT'];
-    const id = input.ClientRequestToken ?? this.id('v');
-    const same = s.versions.find((v) => v.id === id);
-    if (same) {
-      if (same.value !== input.SecretString) throw new ResourceExistsException({ message: 'A version with this token exists with another value', $metadata: {} });
-      return { VersionId: id };
-    }
-    for (const stage of stages) {
-      for (const v of s.versions) {
-        if (v.stages.includes(stage)) v.stages = v.stages.filter((x) => x !== stage);
-        if (stage === 'AWSCURRENT') v.stages = v.stages.filter((x) => x !== 'AWSPREVIOUS');
-      }
-      if (stage === 'AWSCURRENT') {
-        const previous = s.versions.find((v) => v.stages.length === 0 && v === s.versions[s.versions.length - 1]);
-        previous?.stages.push('AWSPREVIOUS');
-      }
-    }
-    s.versions.push({ id, value: input.SecretString!, stages: [...stages], created: this.now() });
-    return { VersionId: id };
-  }
-
-  public rotateSecret(input: RotateSecretCommandInput) {
-    const s = this.live(input.SecretId);
-    if (!input.RotationLambdaARN && !s.rotation) throw new InvalidRequestException({ message: 'No Lambda rotation function ARN is associated with this secret.', $metadata: {} });
-    s.rotation = {
-      lambdaArn: input.RotationLambdaARN ?? s.rotation?.lambdaArn,
-      rules: input.RotationRules ? { ...input.RotationRules } : s.rotation?.rules,
-    };
-    return { ARN: this.arn(s.name) };
-  }
-
-  public restoreSecret(id: string | undefined) {
-    const s = this.secret(id);
-    s.deletedDate = undefined;
-    return { ARN: this.arn(s.name), Name: s.name };
-  }
-
-  public listSecretVersionIds(id: string | undefined) {
-    const s = this.secret(id);
-    const versions = s.versions.filter((v) => v.stages.length > 0);
-    return { Versions: versions.map((v) => ({ VersionId: v.id, VersionStages: [...v.stages], CreatedDate: v.created })) };
-  }
-
-  // --- EKS ---
-  public createPodIdentityAssociation(input: CreatePodIdentityAssociationCommandInput) {
-    if (input.clusterName !== 'openclaw') throw new EksResourceNotFoundException({ message: 'No cluster found', $metadata: {} });
-    if (this.associations.some((a) => a.namespace === input.namespace && a.serviceAccount === input.serviceAccount)) {
-      throw new ResourceInUseException({ message: 'Association already exists', $metadata: {} });
-    }
-    const association = { associationId: this.id('a'), clusterName: input.clusterName!, namespace: input.namespace!, serviceAccount: input.serviceAccount!, roleArn: input.roleArn! };
-    this.associations.push(association);
-    return { association };
-  }
-
-  private checkTable(name: string | undefined) {
-    if (name !== TABLE) throw Object.assign(new Error(`Requested resource not found: ${name}`), { name: 'ResourceNotFoundException' });
-  }
-
-  private planPut(input: PutItemCommandInput) {
-    checkPlaceholders([input.ConditionExpression], input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    const key = input.Item!.pk.S!;
-    const ok = evaluate(input.ConditionExpression, this.table.get(key), input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    return { ok, apply: () => this.table.set(key, structuredClone(input.Item!)) };
-  }
-
-  private planUpdate(input: UpdateItemCommandInput) {
-    checkPlaceholders([input.ConditionExpression, input.UpdateExpression], input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    const key = input.Key!.pk.S!;
-    const current = this.table.get(key);
-    const ok = evaluate(input.ConditionExpression, current, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
-    const names = input.ExpressionAttributeNames;
-    const values = input.ExpressionAttributeValues;
-    return { ok, apply: () => this.table.set(key, applyUpdate(input.UpdateExpression!, current, input.Key!, names, values)) };
+    return this.secretsManager.createSecret(input);
   }
 
   private id(prefix: string) {
     return `${prefix}-${++this.ids}`;
-  }
-
-  private arn(name: string) {
-    return `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
   }
 }
 
@@ -412,32 +108,24 @@ const eks = mockClient(EKSClient);
 
 function wire(world: World): void {
   for (const m of [cognito, dynamodb, secrets, eks]) m.reset();
-  cognito.on(AdminGetUserCommand).callsFake((input) => world.call('AdminGetUser', () => world.adminGetUser(input)));
+  cognito.on(AdminGetUserCommand).callsFake((input) => world.call('AdminGetUser', () => world.cognito.adminGetUser(input)));
   const ddb = <I>(command: string, effect: (input: I) => unknown) => (input: I) => {
     world.dynamoRequests.push({ command, input: structuredClone(input) });
     return world.call(command, () => effect(input));
   };
-  dynamodb.on(GetItemCommand).callsFake(ddb('GetItem', (input: GetItemCommandInput) => world.getItem(input)));
-  dynamodb.on(PutItemCommand).callsFake(ddb('PutItem', (input: PutItemCommandInput) => world.putItem(input)));
-  dynamodb.on(UpdateItemCommand).callsFake(ddb('UpdateItem', (input: UpdateItemCommandInput) => world.updateItem(input)));
+  dynamodb.on(GetItemCommand).callsFake(ddb('GetItem', (input: GetItemCommandInput) => world.dynamodb.getItem(input)));
+  dynamodb.on(PutItemCommand).callsFake(ddb('PutItem', (input: PutItemCommandInput) => world.dynamodb.putItem(input)));
+  dynamodb.on(UpdateItemCommand).callsFake(ddb('UpdateItem', (input: UpdateItemCommandInput) => world.dynamodb.updateItem(input)));
   dynamodb.on(TransactWriteItemsCommand).callsFake(ddb('TransactWriteItems', (input: TransactWriteItemsCommandInput) => world.transactWriteItems(input)));
   secrets.on(CreateSecretCommand).callsFake((input) => world.call('CreateSecret', () => world.createSecret(input)));
-  secrets.on(DescribeSecretCommand).callsFake((input) => world.call('DescribeSecret', () => world.describeSecret(input.SecretId)));
-  secrets.on(RestoreSecretCommand).callsFake((input) => world.call('RestoreSecret', () => world.restoreSecret(input.SecretId)));
-  secrets.on(ListSecretVersionIdsCommand).callsFake((input) => world.call('ListSecretVersionIds', () => world.listSecretVersionIds(input.SecretId)));
-  secrets.on(PutSecretValueCommand).callsFake((input) => world.call('PutSecretValue', () => world.putSecretValue(input)));
-  secrets.on(RotateSecretCommand).callsFake((input) => world.call('RotateSecret', () => world.rotateSecret(input)));
-  eks.on(CreatePodIdentityAssociationCommand).callsFake((input) => world.call('CreatePodIdentityAssociation', () => world.createPodIdentityAssociation(input)));
-  eks.on(ListPodIdentityAssociationsCommand).callsFake((input) => world.call('ListPodIdentityAssociations', () => ({
-    associations: world.associations
-      .filter((a) => a.namespace === input.namespace && (input.serviceAccount === undefined || a.serviceAccount === input.serviceAccount))
-      .map(({ roleArn, ...summary }) => summary),
-  })));
-  eks.on(DescribePodIdentityAssociationCommand).callsFake((input) => world.call('DescribePodIdentityAssociation', () => {
-    const association = world.associations.find((a) => a.associationId === input.associationId);
-    if (!association) throw new EksResourceNotFoundException({ message: 'No association', $metadata: {} });
-    return { association };
-  }));
+  secrets.on(DescribeSecretCommand).callsFake((input) => world.call('DescribeSecret', () => world.secretsManager.describeSecret(input)));
+  secrets.on(RestoreSecretCommand).callsFake((input) => world.call('RestoreSecret', () => world.secretsManager.restoreSecret(input)));
+  secrets.on(ListSecretVersionIdsCommand).callsFake((input) => world.call('ListSecretVersionIds', () => world.secretsManager.listSecretVersionIds(input)));
+  secrets.on(PutSecretValueCommand).callsFake((input) => world.call('PutSecretValue', () => world.secretsManager.putSecretValue(input)));
+  secrets.on(RotateSecretCommand).callsFake((input) => world.call('RotateSecret', () => world.secretsManager.rotateSecret(input)));
+  eks.on(CreatePodIdentityAssociationCommand).callsFake((input) => world.call('CreatePodIdentityAssociation', () => world.eks.createPodIdentityAssociation(input)));
+  eks.on(ListPodIdentityAssociationsCommand).callsFake((input) => world.call('ListPodIdentityAssociations', () => world.eks.listPodIdentityAssociations(input)));
+  eks.on(DescribePodIdentityAssociationCommand).callsFake((input) => world.call('DescribePodIdentityAssociation', () => world.eks.describePodIdentityAssociation(input)));
 }
 
 const PLATFORM = samplePlatform();
