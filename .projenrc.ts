@@ -165,6 +165,8 @@ project.addTask('integ:update', {
   receiveArgs: true,
 });
 
+// The browser and TLS tests need chromium and openssl: installed from Debian first when missing.
+project.testTask.prependExec('bash projenrc/ensure-test-tools.sh');
 project.testTask.spawn(project.tasks.tryFind('integ')!);
 
 project.addTask('rosetta:extract', {

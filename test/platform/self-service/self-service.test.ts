@@ -139,6 +139,7 @@ describe('provisioning', () => {
     const alarm = resourcesOf(base.template, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('ProvisioningFailedAlarm'))![1];
     expect(alarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('PlatformAlarmTopic');
+    expect(JSON.stringify(alarm.Properties.Dimensions)).toContain('ProvisioningDeadLetters');
   });
 
   test('the provisioner creates only gateway tokens tagged as self-service and passes only the tenant role', () => {
@@ -190,6 +191,15 @@ describe('gateway tokens', () => {
     base.template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [id, 'Arn'] }, Principal: 'secretsmanager.amazonaws.com' });
     const rotate = statementsOf(base.json, id).find((s) => s.Sid === 'RotateSelfServiceTokens');
     expect(rotate.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/openclaw:provisioned-by': 'self-service' } });
+  });
+
+  test('every statement of the self-service functions on gateway tokens, but creating one, requires the self-service tag on the token', () => {
+    const roles = ['provisions a user\'s tenant', 'rotates a tenant', 'a signed-in user', 'removes a tenant'].map((d) => fn(base.json, d)[0]);
+    const onTokens = roles.flatMap((id) => statementsOf(base.json, id))
+      .filter((s) => JSON.stringify(s.Resource).includes(':secret:openclaw/*/gateway-token-??????'));
+    const allows = onTokens.filter((s) => s.Effect === 'Allow' && s.Sid !== 'CreateTaggedTokens');
+    expect(allows.map((s) => s.Sid).sort()).toEqual(['ManageOwnTokens', 'ReadAndRotateOwnTokens', 'RotateSelfServiceTokens', 'ScheduleTokenDeletion']);
+    for (const s of allows) expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/openclaw:provisioned-by': 'self-service' } });
   });
 
   test('provisioning schedules rotation every 30 days by default (tokenRotation)', () => {
