@@ -135,7 +135,7 @@ for (const pattern of ['/integ/', '/examples/', '/bench/', '/docs/', '/.ci/', 'c
 project.addPackageIgnore('/lib/**/*.lambda.js');
 project.addPackageIgnore('/lib/**/*.lambda.d.ts');
 // Modules only the self-service handlers use (bundled into their assets); the construct never loads them.
-for (const module of ['sign-up-limit', 'provision', 'deprovision', 'export', 'tar', 'tenant-naming']) {
+for (const module of ['sign-up-limit', 'provision', 'deprovision', 'export', 'tar', 'tenant-naming', 'handler-util', 'gateway-deployment']) {
   project.addPackageIgnore(`/lib/platform/self-service/${module}.js`);
   project.addPackageIgnore(`/lib/platform/self-service/${module}.d.ts`);
 }

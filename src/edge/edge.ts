@@ -115,7 +115,7 @@ export class OpenClawEdge extends Construct {
   public readonly alarmArns: string[];
   /** The estimated monthly cost of the edge at list prices (1 million requests and 10 GB a month assumed). */
   public readonly estimatedMonthlyCost: CostEstimate;
-  private securityHeaderPolicy!: cloudfront.ResponseHeadersPolicy;
+  private readonly securityHeaderPolicy: cloudfront.ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: OpenClawEdgeProps) {
     super(scope, id);
@@ -131,17 +131,13 @@ export class OpenClawEdge extends Construct {
 
     const certificate = props.certificate
       ?? (props.domainName && props.hostedZone ? this.requestCertificate(props.domainName, props.hostedZone) : undefined);
+    this.securityHeaderPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'OpenClaw gateway security headers',
+      securityHeadersBehavior: SECURITY_HEADERS,
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'OpenClaw gateway',
-      defaultBehavior: {
-        origin: bound.origin,
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-        responseHeadersPolicy: this.securityHeaders(),
-        compress: true,
-      },
+      defaultBehavior: { origin: bound.origin, ...this.uncachedBehavior() },
       domainNames: props.domainName ? [props.domainName] : undefined,
       certificate,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
@@ -214,14 +210,7 @@ export class OpenClawEdge extends Construct {
    * @internal
    */
   public _addFunctionUrl(pathPattern: string, url: lambda.IFunctionUrl): void {
-    this.distribution.addBehavior(pathPattern, origins.FunctionUrlOrigin.withOriginAccessControl(url), {
-      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-      responseHeadersPolicy: this.securityHeaderPolicy,
-      compress: true,
-    });
+    this.distribution.addBehavior(pathPattern, origins.FunctionUrlOrigin.withOriginAccessControl(url), this.uncachedBehavior());
   }
 
   /**
@@ -249,12 +238,16 @@ export class OpenClawEdge extends Construct {
     return certificate;
   }
 
-  private securityHeaders(): cloudfront.ResponseHeadersPolicy {
-    this.securityHeaderPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'OpenClaw gateway security headers',
-      securityHeadersBehavior: SECURITY_HEADERS,
-    });
-    return this.securityHeaderPolicy;
+  /** HTTPS only, every method, nothing cached, every viewer header but Host forwarded, the security headers. */
+  private uncachedBehavior(): cloudfront.AddBehaviorOptions {
+    return {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: this.securityHeaderPolicy,
+      compress: true,
+    };
   }
 }
 

@@ -28,7 +28,7 @@ import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './rou
 import { SelfServiceOptions, TenantSelfService } from './self-service/self-service';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
-  DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TenantSpec,
+  DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TAG_BUDGET_USD, TAG_TENANT_NAMESPACE, TenantSpec,
   parseQuantity, validateTenantSpec,
 } from './tenant-spec';
 import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
@@ -391,8 +391,8 @@ export class OpenClawTenant extends Construct {
     });
     acknowledge(secret, ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
       'The gateway token is the tenant\'s sign-in secret, read by the gateway when it starts: rotate it by putting a new value and restarting the tenant\'s deployment (docs/tenant-platform.md). Scheduled rotation that keeps sessions is part of the self-service option.');
-    Tags.of(secret).add('tenant-namespace', rendered.namespace);
-    Tags.of(secret).add('budget-usd', String(spec.budgetUsd));
+    Tags.of(secret).add(TAG_TENANT_NAMESPACE, rendered.namespace);
+    Tags.of(secret).add(TAG_BUDGET_USD, String(spec.budgetUsd));
     this.gatewayTokenSecret = secret;
 
     const association = new CfnPodIdentityAssociation(this, 'PodIdentity', {
@@ -485,7 +485,8 @@ export class OpenClawTenantPlatform extends Construct {
   private readonly auditTrailCloudWatchLogs: boolean;
   private readonly tenantStackCount: number;
   private readonly shards = new Map<number, { stack: NestedStack; tenants: number }>();
-  private readonly tenantDefaults: TenantOptions;
+  /** Quota and budget of a tenant that sets none: `tenantDefaults`, else the platform defaults. */
+  private readonly defaultSpec: Omit<TenantSpec, 'name'>;
   private readonly tenantsByName = new Map<string, OpenClawTenant>();
 
   constructor(scope: Construct, id: string, props: OpenClawTenantPlatformProps = {}) {
@@ -510,6 +511,7 @@ export class OpenClawTenantPlatform extends Construct {
       invalidProp(this, 'adminPrincipalArn', props.adminPrincipalArn, 'the ARN of an IAM role or user');
     }
     checkLogRetention(this, 'logRetention', props.logRetention);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     checkEmails(this, 'alarmEmails', props.alarmEmails);
     const retention = props.backupRetention ?? Duration.days(35);
     if (!Token.isUnresolved(retention.toDays()) && (retention.toDays() < 1 || retention.toDays() > 36500)) {
@@ -533,7 +535,13 @@ export class OpenClawTenantPlatform extends Construct {
       controlUi: { ...baseConfig.props.gateway?.controlUi, allowedOrigins: [origin] },
     });
     this.allowedModelIds = checkModels(this, gatewayConfig('https://openclaw.example.com'), props.allowedModelIds);
-    this.tenantDefaults = props.tenantDefaults ?? {};
+    const given = props.tenantDefaults ?? {};
+    this.defaultSpec = {
+      cpu: given.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
+      memory: given.memory ?? DEFAULT_TENANT_QUOTA.memory,
+      pods: given.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+      budgetUsd: given.budgetUsd ?? DEFAULT_BUDGET_USD,
+    };
     this.tenantStackCount = props.tenantStacks ?? 64;
     checkIntegerRange(this, 'tenantStacks', this.tenantStackCount, 1, 400);
     this.checkDefaults(gatewayResources);
@@ -542,7 +550,7 @@ export class OpenClawTenantPlatform extends Construct {
     allowLogsService(this.encryptionKey);
     this.vpc = createVpc(this, 'Vpc', {
       key: this.encryptionKey,
-      flowLogRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      flowLogRetention: logRetention,
       nat: NatStrategy.GATEWAY,
       natPerAz: true,
       maxAzs,
@@ -727,7 +735,7 @@ export class OpenClawTenantPlatform extends Construct {
           target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
         });
       }
-      const acl = createRegionalWebAcl(this, {}, this.encryptionKey, props.logRetention ?? logs.RetentionDays.ONE_YEAR);
+      const acl = createRegionalWebAcl(this, {}, this.encryptionKey, logRetention);
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: acl.webAcl.attrArn });
       origin = EdgeOrigin._lockedLoadBalancer({
         loadBalancer: this.loadBalancer,
@@ -813,8 +821,8 @@ export class OpenClawTenantPlatform extends Construct {
       topic: this.alarmTopic,
       modelIds: this.allowedModelIds,
       quota: {
-        memoryBytes: parseQuantity(this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory)!,
-        pods: this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
+        memoryBytes: parseQuantity(this.defaultSpec.memory)!,
+        pods: this.defaultSpec.pods,
       },
     });
     this.alarmArns = monitoring.alarms.map((a) => a.alarmArn);
@@ -857,13 +865,8 @@ export class OpenClawTenantPlatform extends Construct {
         alarmTopic: this.alarmTopic,
         accessLogs,
         platformSpec: this.spec,
-        tenantDefaults: {
-          cpu: this.tenantDefaults.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
-          memory: this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory,
-          pods: this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
-          budgetUsd: this.tenantDefaults.budgetUsd ?? DEFAULT_BUDGET_USD,
-        },
-        logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        tenantDefaults: this.defaultSpec,
+        logRetention,
       });
       this.alarmArns.push(...this.selfService.alarmArns);
     }
@@ -880,10 +883,10 @@ export class OpenClawTenantPlatform extends Construct {
     if (this.tenantsByName.has(name)) invalidProp(this, 'addTenant name', name, 'a tenant name not added before');
     const spec: TenantSpec = {
       name,
-      cpu: options.cpu ?? this.tenantDefaults.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
-      memory: options.memory ?? this.tenantDefaults.memory ?? DEFAULT_TENANT_QUOTA.memory,
-      pods: options.maxPods ?? this.tenantDefaults.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
-      budgetUsd: options.budgetUsd ?? this.tenantDefaults.budgetUsd ?? DEFAULT_BUDGET_USD,
+      cpu: options.cpu ?? this.defaultSpec.cpu,
+      memory: options.memory ?? this.defaultSpec.memory,
+      pods: options.maxPods ?? this.defaultSpec.pods,
+      budgetUsd: options.budgetUsd ?? this.defaultSpec.budgetUsd,
     };
     let rendered: RenderedTenant;
     try {
@@ -920,15 +923,8 @@ export class OpenClawTenantPlatform extends Construct {
   }
 
   private checkDefaults(gatewayResources: GatewayResources): void {
-    const d = this.tenantDefaults;
     try {
-      validateTenantSpec({
-        name: 'defaults',
-        cpu: d.cpu ?? DEFAULT_TENANT_QUOTA.cpu,
-        memory: d.memory ?? DEFAULT_TENANT_QUOTA.memory,
-        pods: d.maxPods ?? DEFAULT_TENANT_QUOTA.pods,
-        budgetUsd: d.budgetUsd ?? DEFAULT_BUDGET_USD,
-      }, gatewayResources);
+      validateTenantSpec({ name: 'defaults', ...this.defaultSpec }, gatewayResources);
     } catch (e) {
       if (e instanceof SpecError) invalidProp(this, e.prop.replace("tenant 'defaults' ", 'tenantDefaults.'), e.value, e.allowed);
       throw e;
@@ -959,7 +955,7 @@ export class OpenClawTenantPlatform extends Construct {
       sid: 'ReadOwnTenantSecrets',
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
       resources: [`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:openclaw/*`],
-      conditions: { StringEquals: { 'aws:ResourceTag/tenant-namespace': ns } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAG_TENANT_NAMESPACE}`]: ns } },
     }));
     role.addToPolicy(new iam.PolicyStatement({
       sid: 'DecryptThroughSecretsManagerAndS3Only',

@@ -15,6 +15,11 @@ export const MAX_TENANT_NAME_LENGTH = 63 - NAMESPACE_PREFIX.length;
 /** Tenant names that would collide with the platform's own namespaces or read as one. */
 export const RESERVED_TENANT_NAMES = ['system', 'platform', 'router', 'admin', 'default'];
 
+/** The tag of a gateway token naming its tenant's namespace: the tenant role reads only tokens whose tag is its own. */
+export const TAG_TENANT_NAMESPACE = 'tenant-namespace';
+/** The tag of a gateway token holding the tenant's monthly Bedrock budget in USD. */
+export const TAG_BUDGET_USD = 'budget-usd';
+
 /** Secrets Manager name of a tenant's gateway token. */
 export function gatewayTokenSecretName(tenant: string): string {
   return `openclaw/${tenant}/gateway-token`;

@@ -3,6 +3,7 @@
  * states, message shapes, environment variable names and the session API. CDK-free (the handlers bundle it).
  * @internal
  */
+import { TAG_TENANT_NAMESPACE } from '../tenant-spec';
 
 /** The tenants table (partition key `pk`, a string). */
 export const TENANT_TABLE_KEY = 'pk';
@@ -48,11 +49,26 @@ export interface ProvisionMessage {
   readonly username: string;
 }
 
+/** A Cognito user pool ID, `<region>_<id>` (e.g. `eu-west-1_AbC123`). */
+export const USER_POOL_ID_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+_[0-9a-zA-Z]+$/;
+
 /** Tags on a self-service tenant's gateway-token secret. */
-export const TAG_TENANT_NAMESPACE = 'tenant-namespace';
-export const TAG_BUDGET_USD = 'budget-usd';
+export { TAG_TENANT_NAMESPACE, TAG_BUDGET_USD } from '../tenant-spec';
 export const TAG_PROVISIONED_BY = 'openclaw:provisioned-by';
 export const PROVISIONED_BY_SELF_SERVICE = 'self-service';
+
+/** The value of a tag (the first with that key) in a Secrets Manager tag list. */
+export function tagValue(tags: readonly { readonly Key?: string; readonly Value?: string }[] | undefined, key: string): string | undefined {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+/**
+ * True when a secret's tags make it the self-service gateway token of the tenant namespace `namespace`:
+ * `TAG_PROVISIONED_BY` = `PROVISIONED_BY_SELF_SERVICE` and `TAG_TENANT_NAMESPACE` = `namespace`.
+ */
+export function isSelfServiceToken(tags: readonly { readonly Key?: string; readonly Value?: string }[] | undefined, namespace: string): boolean {
+  return tagValue(tags, TAG_PROVISIONED_BY) === PROVISIONED_BY_SELF_SERVICE && tagValue(tags, TAG_TENANT_NAMESPACE) === namespace;
+}
 
 /** The Kubernetes group of the provisioning Lambda functions' access entries, bound to the narrow ClusterRole. */
 export const PROVISIONER_GROUP = 'openclaw:provisioners';
@@ -155,3 +171,8 @@ export class KubeError extends Error {
     return this.status === 429 || this.status >= 500;
   }
 }
+
+/** The CloudWatch namespace of the self-service metrics. @internal */
+export const METRIC_NAMESPACE = 'OpenClaw/SelfService';
+/** The metric counting users turned away because the platform was at its tenant cap (Embedded Metric Format). @internal */
+export const CAP_METRIC = 'TenantsRejectedAtCap';

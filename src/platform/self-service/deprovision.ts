@@ -17,18 +17,19 @@ import {
   AdminDisableUserCommand, AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  AttributeValue, DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand,
+  DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DeletePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 /* eslint-enable import/no-extraneous-dependencies */
 import {
-  DEPROVISION_FIELD_MANAGER, ENV, Kube, KubeError, KubeRef, PROVISIONED_BY_SELF_SERVICE, TAG_PROVISIONED_BY,
-  TAG_TENANT_NAMESPACE, TENANT_COUNT_KEY, TENANT_TABLE_KEY, TenantStatus, tenantKey, userKey,
+  DEPROVISION_FIELD_MANAGER, ENV, Kube, KubeError, PROVISIONED_BY_SELF_SERVICE, TAG_PROVISIONED_BY,
+  TAG_TENANT_NAMESPACE, TENANT_COUNT_KEY, TenantStatus, isSelfServiceToken, tenantKey, userKey,
 } from './contract';
 import { ExportManifest, ExportResult, exportPrefix, manifestKeyOf } from './export';
-import { GATEWAY_NAME } from '../tenant-manifests';
+import { gatewayDeploymentPatch, gatewayDeploymentRef } from './gateway-deployment';
+import { StoredTenantRecord, envInt, tableKey, tenantRecordFromItem } from './handler-util';
 import { gatewayTokenSecretName, isTenantName, tenantNamespace } from '../tenant-spec';
 
 /** The steps, in the order the state machine runs them. @internal */
@@ -94,10 +95,8 @@ export const DEFAULT_SECRET_RECOVERY_DAYS = 30;
 
 /** Reads TENANT_TABLE, USER_POOL_ID, EXPORT_BUCKET, CLUSTER_NAME and SECRET_RECOVERY_DAYS. @internal */
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): DeprovisionConfig {
-  const days = env[ENV.SECRET_RECOVERY_DAYS] ? Number(env[ENV.SECRET_RECOVERY_DAYS]) : DEFAULT_SECRET_RECOVERY_DAYS;
-  if (!Number.isInteger(days) || days < 7 || days > 30) {
-    throw new DeprovisionError('Misconfigured', `${ENV.SECRET_RECOVERY_DAYS} must be a whole number of days from 7 to 30, got "${env[ENV.SECRET_RECOVERY_DAYS]}"`);
-  }
+  const days = envInt(env, ENV.SECRET_RECOVERY_DAYS, { min: 7, max: 30, fallback: DEFAULT_SECRET_RECOVERY_DAYS },
+    (raw) => new DeprovisionError('Misconfigured', `${ENV.SECRET_RECOVERY_DAYS} must be a whole number of days from 7 to 30, got "${raw}"`));
   return {
     tableName: env[ENV.TENANT_TABLE] || undefined,
     userPoolId: env[ENV.USER_POOL_ID] || undefined,
@@ -179,7 +178,7 @@ async function markDeprovisioning(record: LoadedRecord, d: DeprovisionDeps): Pro
   const table = need(d.config.tableName, ENV.TENANT_TABLE);
   const update = {
     TableName: table,
-    Key: key(userKey(record.username)),
+    Key: tableKey(userKey(record.username)),
     UpdateExpression: 'SET #status = :to, #updatedAt = :now REMOVE #stoppedAt',
     ConditionExpression: '#status = :from',
     ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#stoppedAt': 'stoppedAt' },
@@ -214,7 +213,7 @@ async function stop(tenant: string, d: DeprovisionDeps): Promise<DeprovisionResu
     throw new DeprovisionError('InvalidState', `tenant ${tenant} is ${record.status}: run the begin step first`);
   }
   const kube = await d.kube();
-  const ref = gatewayRef(tenant);
+  const ref = gatewayDeploymentRef(tenant);
   let stoppedAt = record.stoppedAt;
   let deployment = await kube.get(ref);
   if (deployment) {
@@ -224,10 +223,7 @@ async function stop(tenant: string, d: DeprovisionDeps): Promise<DeprovisionResu
       stoppedAt = undefined;
     }
     try {
-      await kube.apply(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace }, spec: { replicas: 0 } },
-        { fieldManager: DEPROVISION_FIELD_MANAGER },
-      );
+      await kube.apply(gatewayDeploymentPatch(tenant, { replicas: 0 }), { fieldManager: DEPROVISION_FIELD_MANAGER });
     } catch (error) {
       // Deleted meanwhile (the partial object cannot create it): stopped too. Anything else is a failure.
       if (!(error instanceof KubeError) || (await kube.get(ref)) !== undefined) throw error;
@@ -244,7 +240,7 @@ async function stop(tenant: string, d: DeprovisionDeps): Promise<DeprovisionResu
     stoppedAt = now(d);
     await d.dynamodb.send(new UpdateItemCommand({
       TableName: need(d.config.tableName, ENV.TENANT_TABLE),
-      Key: key(userKey(record.username)),
+      Key: tableKey(userKey(record.username)),
       UpdateExpression: 'SET #stoppedAt = if_not_exists(#stoppedAt, :now), #updatedAt = :now',
       ConditionExpression: '#status IN (:deprovisioning, :exported)',
       ExpressionAttributeNames: { '#status': 'status', '#stoppedAt': 'stoppedAt', '#updatedAt': 'updatedAt' },
@@ -258,7 +254,7 @@ async function stop(tenant: string, d: DeprovisionDeps): Promise<DeprovisionResu
 async function forgetStop(record: LoadedRecord, d: DeprovisionDeps): Promise<void> {
   await d.dynamodb.send(new UpdateItemCommand({
     TableName: need(d.config.tableName, ENV.TENANT_TABLE),
-    Key: key(userKey(record.username)),
+    Key: tableKey(userKey(record.username)),
     UpdateExpression: 'SET #status = :deprovisioning, #updatedAt = :now REMOVE #stoppedAt',
     ConditionExpression: '#status IN (:deprovisioning, :exported)',
     ExpressionAttributeNames: { '#status': 'status', '#stoppedAt': 'stoppedAt', '#updatedAt': 'updatedAt' },
@@ -266,13 +262,9 @@ async function forgetStop(record: LoadedRecord, d: DeprovisionDeps): Promise<voi
   }));
 }
 
-function gatewayRef(tenant: string): KubeRef {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', name: GATEWAY_NAME, namespace: tenantNamespace(tenant) };
-}
-
 /** True when the tenant's gateway runs (or may): it exists and is not confirmed scaled to zero. */
 async function gatewayRuns(tenant: string, d: DeprovisionDeps): Promise<boolean> {
-  const deployment = await (await d.kube()).get(gatewayRef(tenant));
+  const deployment = await (await d.kube()).get(gatewayDeploymentRef(tenant));
   return deployment !== undefined && running(deployment);
 }
 
@@ -319,7 +311,7 @@ async function verify(tenant: string, input: Partial<ExportResult> | undefined, 
   try {
     await d.dynamodb.send(new UpdateItemCommand({
       TableName: need(d.config.tableName, ENV.TENANT_TABLE),
-      Key: key(userKey(record.username)),
+      Key: tableKey(userKey(record.username)),
       UpdateExpression: 'SET #status = :exported, #exportKey = :key, #updatedAt = :now',
       ConditionExpression: '#status IN (:deprovisioning, :exported)',
       ExpressionAttributeNames: { '#status': 'status', '#exportKey': 'exportKey', '#updatedAt': 'updatedAt' },
@@ -419,7 +411,7 @@ async function remove(tenant: string, d: DeprovisionDeps): Promise<DeprovisionRe
         {
           Update: {
             TableName: table,
-            Key: key(userKey(record.username)),
+            Key: tableKey(userKey(record.username)),
             UpdateExpression: 'SET #status = :removed, #updatedAt = :now',
             ConditionExpression: '#status = :exported AND #exportKey = :key',
             ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#exportKey': 'exportKey' },
@@ -472,8 +464,7 @@ async function deleteSecret(secrets: SecretsManagerClient, tenant: string, recov
     throw error;
   }
   if (described.DeletedDate) return 'already-scheduled';
-  const tags = Object.fromEntries((described.Tags ?? []).map(t => [t.Key, t.Value]));
-  if (tags[TAG_PROVISIONED_BY] !== PROVISIONED_BY_SELF_SERVICE || tags[TAG_TENANT_NAMESPACE] !== tenantNamespace(tenant)) {
+  if (!isSelfServiceToken(described.Tags, tenantNamespace(tenant))) {
     throw new DeprovisionError('NotSelfService',
       `the secret ${name} is not tagged ${TAG_PROVISIONED_BY}=${PROVISIONED_BY_SELF_SERVICE} and ${TAG_TENANT_NAMESPACE}=${tenantNamespace(tenant)}: refusing to delete a secret self-service did not create`);
   }
@@ -492,36 +483,22 @@ async function deleteSecret(secrets: SecretsManagerClient, tenant: string, recov
 // ---------------------------------------------------------------------------------------------------------------
 // the table
 
-interface LoadedRecord {
-  readonly username: string;
-  readonly tenant: string;
-  readonly status: TenantStatus;
-  readonly updatedAt: string;
-  readonly exportKey?: string;
-  /** When `stop` first saw the gateway stopped (deprovisioning only; not part of `TenantRecord`). */
-  readonly stoppedAt?: string;
-}
+/** A tenant's record; `username` is the one its name's claim names, `stoppedAt` when `stop` first saw the gateway stopped. */
+type LoadedRecord = StoredTenantRecord;
 
 /** The tenant's record, found through its name's claim; undefined when either is missing. */
 async function load(tenant: string, d: DeprovisionDeps): Promise<LoadedRecord | undefined> {
   const table = need(d.config.tableName, ENV.TENANT_TABLE);
-  const claim = await d.dynamodb.send(new GetItemCommand({ TableName: table, Key: key(tenantKey(tenant)), ConsistentRead: true }));
+  const claim = await d.dynamodb.send(new GetItemCommand({ TableName: table, Key: tableKey(tenantKey(tenant)), ConsistentRead: true }));
   const username = claim.Item?.username?.S;
   if (!username) return undefined;
-  const user = await d.dynamodb.send(new GetItemCommand({ TableName: table, Key: key(userKey(username)), ConsistentRead: true }));
+  const user = await d.dynamodb.send(new GetItemCommand({ TableName: table, Key: tableKey(userKey(username)), ConsistentRead: true }));
   const item = user.Item;
   if (!item) return undefined;
   if (item.tenant?.S !== tenant) {
     throw new DeprovisionError('InvalidState', `the claim of tenant ${tenant} names user ${username}, whose record is of tenant ${item.tenant?.S}`);
   }
-  return {
-    username,
-    tenant,
-    status: item.status?.S as TenantStatus,
-    updatedAt: item.updatedAt?.S ?? '',
-    exportKey: item.exportKey?.S,
-    stoppedAt: item.stoppedAt?.S,
-  };
+  return { ...tenantRecordFromItem(item), username, tenant };
 }
 
 async function mustLoad(tenant: string, d: DeprovisionDeps): Promise<LoadedRecord> {
@@ -533,15 +510,11 @@ async function mustLoad(tenant: string, d: DeprovisionDeps): Promise<LoadedRecor
 function countUpdate(table: string, delta: 1 | -1) {
   return {
     TableName: table,
-    Key: key(TENANT_COUNT_KEY),
+    Key: tableKey(TENANT_COUNT_KEY),
     UpdateExpression: 'ADD #count :delta',
     ExpressionAttributeNames: { '#count': 'count' },
     ExpressionAttributeValues: { ':delta': { N: String(delta) } },
   };
-}
-
-function key(pk: string): Record<string, AttributeValue> {
-  return { [TENANT_TABLE_KEY]: { S: pk } };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@
  * provisioner counts tenants atomically and marks the loser CAPPED.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ENV, TENANT_COUNT_KEY, TENANT_TABLE_KEY } from './contract';
+import { ENV, TENANT_COUNT_KEY } from './contract';
+import { tableKey } from './handler-util';
 import { SignUpRejected, admitSignUp, emailDomain, hourBucket, isAllowedDomain, parseAllowedDomains } from './sign-up-limit';
 
 /**
@@ -146,7 +147,7 @@ async function requireRoom(ddb: DynamoDBClient, env: Record<string, string | und
   const max = wholeNumberSetting(env, ENV.MAX_TENANTS);
   const got = await ddb.send(new GetItemCommand({
     TableName: requiredSetting(env, ENV.TENANT_TABLE),
-    Key: { [TENANT_TABLE_KEY]: { S: TENANT_COUNT_KEY } },
+    Key: tableKey(TENANT_COUNT_KEY),
     ProjectionExpression: '#count',
     ExpressionAttributeNames: { '#count': 'count' },
     ConsistentRead: true,

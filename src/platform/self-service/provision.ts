@@ -33,17 +33,20 @@ import { PlatformSpec, renderTenant } from '../tenant-manifests';
 import { TenantSpec, isTenantName, validateTenantSpec } from '../tenant-spec';
 import {
   ENV, Kube, PROVISIONED_BY_SELF_SERVICE, ProvisionMessage, TAG_BUDGET_USD, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE,
-  TENANT_COUNT_KEY, TENANT_TABLE_KEY, TenantRecord, TenantStatus, tenantKey, userKey,
+  TENANT_COUNT_KEY, TENANT_TABLE_KEY, TenantStatus, USER_POOL_ID_PATTERN, isSelfServiceToken, tagValue, tenantKey, userKey,
+  CAP_METRIC, METRIC_NAMESPACE,
 } from './contract';
+import { Logger, envInt, errorFields, errorName, jsonLogger, requireEnv, tableKey, tenantRecordFromItem } from './handler-util';
 import { randomGatewayToken, tenantNameCandidates } from './tenant-naming';
+
+export type { LogLevel, Logger } from './handler-util';
+export { errorFields, jsonLogger, tenantRecordFromItem } from './handler-util';
 
 /** The steps of a provisioning, as recorded in a record's `steps`. @internal */
 export type ProvisionStep = 'claim' | 'gateway-token' | 'rotation' | 'pod-identity' | 'manifests';
 
-/** The CloudWatch namespace of the self-service metrics. @internal */
-export const METRIC_NAMESPACE = 'OpenClaw/SelfService';
-/** The metric counting users turned away because the platform was at its tenant cap (Embedded Metric Format). @internal */
-export const CAP_METRIC = 'TenantsRejectedAtCap';
+
+export { METRIC_NAMESPACE, CAP_METRIC };
 /** What a CAPPED user is told (the record's `message`, which the session API returns). @internal */
 export const CAPPED_MESSAGE = 'OpenClaw is at its tenant limit, so your workspace could not be created yet. Your account is kept: '
   + 'an administrator will create your workspace once there is room. There is nothing you need to do.';
@@ -63,18 +66,6 @@ export interface SqsEvent {
 export interface SqsBatchResponse {
   readonly batchItemFailures: { readonly itemIdentifier: string }[];
 }
-
-/** A structured log line's level. @internal */
-export type LogLevel = 'info' | 'warn' | 'error';
-/** Writes one structured log line. Never given a token or an e-mail address. @internal */
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
-
-/** One JSON line on stdout (info) or stderr (warn, error). @internal */
-export const jsonLogger: Logger = (level, message, fields = {}) => {
-  const line = JSON.stringify({ level, message, ...fields });
-  if (level === 'info') console.log(line);
-  else console.error(line);
-};
 
 /** The provisioner's settings, read from its environment by {@link provisionConfigFromEnvironment}. @internal */
 export interface ProvisionConfig {
@@ -102,11 +93,8 @@ export interface ProvisionConfig {
  * @internal
  */
 export function provisionConfigFromEnvironment(env: Record<string, string | undefined> = process.env): ProvisionConfig {
-  const need = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new Error(`The environment variable ${name} must be set for the provisioning function`);
-    return value;
-  };
+  const missing = (name: string) => new Error(`The environment variable ${name} must be set for the provisioning function`);
+  const need = (name: string): string => requireEnv(env, name, missing);
   const json = (name: string): any => {
     try {
       return JSON.parse(need(name));
@@ -115,23 +103,19 @@ export function provisionConfigFromEnvironment(env: Record<string, string | unde
       throw new Error(`The environment variable ${name} must be JSON`);
     }
   };
-  const maxTenants = Number(need(ENV.MAX_TENANTS));
-  if (!Number.isInteger(maxTenants) || maxTenants < 0) {
-    throw new Error(`The environment variable ${ENV.MAX_TENANTS} must be a whole number of tenants, got '${env[ENV.MAX_TENANTS]}'`);
-  }
+  const maxTenants = envInt(env, ENV.MAX_TENANTS, { min: 0 }, (raw) => (raw
+    ? new Error(`The environment variable ${ENV.MAX_TENANTS} must be a whole number of tenants, got '${raw}'`)
+    : missing(ENV.MAX_TENANTS)));
   const platformSpec = json(ENV.PLATFORM_SPEC) as PlatformSpec;
   const defaults = json(ENV.TENANT_DEFAULTS);
   const tenantDefaults = { cpu: defaults?.cpu, memory: defaults?.memory, pods: defaults?.pods, budgetUsd: defaults?.budgetUsd };
   // The same check the construct makes; a bad value fails every message loudly instead of half-provisioning them.
   validateTenantSpec({ name: 'config-check', ...tenantDefaults }, platformSpec?.gatewayResources);
   let rotation: ProvisionConfig['rotation'];
-  const days = env[ENV.ROTATION_DAYS];
-  if (days) {
-    const n = Number(days);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) {
-      throw new Error(`The environment variable ${ENV.ROTATION_DAYS} must be empty or a whole number of days from 1 to 1000, got '${days}'`);
-    }
-    rotation = { functionArn: need(ENV.ROTATION_FUNCTION_ARN), days: n };
+  if (env[ENV.ROTATION_DAYS]) {
+    const days = envInt(env, ENV.ROTATION_DAYS, { min: 1, max: 1000 },
+      (raw) => new Error(`The environment variable ${ENV.ROTATION_DAYS} must be empty or a whole number of days from 1 to 1000, got '${raw}'`));
+    rotation = { functionArn: need(ENV.ROTATION_FUNCTION_ARN), days };
   }
   return {
     tenantTable: need(ENV.TENANT_TABLE),
@@ -159,7 +143,6 @@ export class MalformedMessageError extends Error {
   }
 }
 
-const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 // Cognito's username pattern: letters, marks, symbols, numbers and punctuation; no spaces or control characters.
 const COGNITO_USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u;
 /** Far above any real message (`{"version":1,...}` with a 55-character pool ID and a 128-character username). */
@@ -183,7 +166,7 @@ export function parseProvisionMessage(body: unknown): ProvisionMessage {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new MalformedMessageError('the body is not a JSON object');
   if (parsed.version !== 1) throw new MalformedMessageError('the message version is not 1');
   const { userPoolId, username } = parsed;
-  if (typeof userPoolId !== 'string' || userPoolId.length > 55 || !USER_POOL_ID.test(userPoolId)) {
+  if (typeof userPoolId !== 'string' || userPoolId.length > 55 || !USER_POOL_ID_PATTERN.test(userPoolId)) {
     throw new MalformedMessageError('userPoolId is not a Cognito user pool ID');
   }
   if (typeof username !== 'string' || [...username].length > 128 || !COGNITO_USERNAME.test(username)) {
@@ -254,37 +237,9 @@ export function createHandler(deps: ProvisionDeps): (event: SqsEvent) => Promise
   };
 }
 
-/** An error's name and message, for a log line (SDK and cluster errors carry no secret values). @internal */
-export function errorFields(error: unknown): { name: string; message: string } {
-  const e = error as { name?: unknown; message?: unknown } | undefined;
-  return { name: String(e?.name ?? 'Error'), message: String(e?.message ?? error) };
-}
-
-const errorName = (error: unknown) => (error as { name?: unknown } | undefined)?.name;
-
-/** The fields of a `USER#` record, from a DynamoDB item. @internal */
-export function tenantRecordFromItem(item: Record<string, AttributeValue> | undefined): (TenantRecord & { claimedAt?: string }) | undefined {
-  if (!item) return undefined;
-  const s = (name: string) => item[name]?.S;
-  return {
-    pk: s(TENANT_TABLE_KEY) ?? '',
-    username: s('username') ?? '',
-    email: s('email') ?? '',
-    tenant: s('tenant') ?? '',
-    status: s('status') as TenantStatus,
-    steps: item.steps?.L?.map((v) => v.S ?? ''),
-    createdAt: s('createdAt') ?? '',
-    updatedAt: s('updatedAt') ?? '',
-    claimedAt: s('claimedAt'),
-    exportKey: s('exportKey'),
-    message: s('message'),
-  };
-}
-
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
 const L = (values: string[]): AttributeValue => ({ L: values.map(S) });
-const tag = (tags: { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 /** Record states the provisioner never changes. */
 const LEFT_ALONE: TenantStatus[] = ['DEPROVISIONING', 'EXPORTED', 'REMOVED'];
@@ -369,7 +324,7 @@ class Provisioning {
   private async readRecord() {
     const got = await this.deps.dynamodb.send(new GetItemCommand({
       TableName: this.config.tenantTable,
-      Key: { [TENANT_TABLE_KEY]: S(userKey(this.username)) },
+      Key: tableKey(userKey(this.username)),
       ConsistentRead: true,
     }));
     return tenantRecordFromItem(got.Item);
@@ -407,7 +362,7 @@ class Provisioning {
               Put: {
                 TableName: this.config.tenantTable,
                 Item: {
-                  [TENANT_TABLE_KEY]: S(userKey(this.username)),
+                  ...tableKey(userKey(this.username)),
                   username: S(this.username),
                   email: S(email),
                   tenant: S(tenant),
@@ -426,7 +381,7 @@ class Provisioning {
             {
               Put: {
                 TableName: this.config.tenantTable,
-                Item: { [TENANT_TABLE_KEY]: S(tenantKey(tenant)), username: S(this.username), createdAt: S(at) },
+                Item: { ...tableKey(tenantKey(tenant)), username: S(this.username), createdAt: S(at) },
                 ConditionExpression: 'attribute_not_exists(#pk)',
                 ExpressionAttributeNames: { '#pk': TENANT_TABLE_KEY },
               },
@@ -434,7 +389,7 @@ class Provisioning {
             {
               Update: {
                 TableName: this.config.tenantTable,
-                Key: { [TENANT_TABLE_KEY]: S(TENANT_COUNT_KEY) },
+                Key: tableKey(TENANT_COUNT_KEY),
                 UpdateExpression: 'ADD #count :one',
                 ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
                 ExpressionAttributeNames: { '#count': 'count' },
@@ -470,7 +425,7 @@ class Provisioning {
       await this.deps.dynamodb.send(new PutItemCommand({
         TableName: this.config.tenantTable,
         Item: {
-          [TENANT_TABLE_KEY]: S(userKey(this.username)),
+          ...tableKey(userKey(this.username)),
           username: S(this.username),
           email: S(email),
           tenant: S(''),
@@ -535,11 +490,10 @@ class Provisioning {
       throw error;
     }
     if (errorName(existing) === 'InvalidRequestException' && !described.DeletedDate) throw existing;
-    const tagged = tag(described.Tags, TAG_TENANT_NAMESPACE);
-    const by = tag(described.Tags, TAG_PROVISIONED_BY);
-    if (tagged !== namespace || by !== PROVISIONED_BY_SELF_SERVICE) {
+    if (!isSelfServiceToken(described.Tags, namespace)) {
       throw new Error(`the secret ${name} exists but is not the self-service gateway token of namespace ${namespace} `
-        + `(its tags: ${TAG_TENANT_NAMESPACE}=${tagged ?? '(none)'}, ${TAG_PROVISIONED_BY}=${by ?? '(none)'}); refusing to adopt it`);
+        + `(its tags: ${TAG_TENANT_NAMESPACE}=${tagValue(described.Tags, TAG_TENANT_NAMESPACE) ?? '(none)'}, `
+        + `${TAG_PROVISIONED_BY}=${tagValue(described.Tags, TAG_PROVISIONED_BY) ?? '(none)'}); refusing to adopt it`);
     }
     if (described.DeletedDate) {
       await secrets.send(new RestoreSecretCommand({ SecretId: name }));
@@ -606,7 +560,7 @@ class Provisioning {
     try {
       await this.deps.dynamodb.send(new UpdateItemCommand({
         TableName: this.config.tenantTable,
-        Key: { [TENANT_TABLE_KEY]: S(userKey(this.username)) },
+        Key: tableKey(userKey(this.username)),
         UpdateExpression: expression,
         ConditionExpression: '#status = :provisioning AND #tenant = :tenant',
         ExpressionAttributeNames: { '#status': 'status', '#tenant': 'tenant', '#steps': 'steps', '#updatedAt': 'updatedAt', ...names },

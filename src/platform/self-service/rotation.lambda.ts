@@ -17,11 +17,13 @@
 import {
   DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { GATEWAY_NAME } from '../tenant-manifests';
 import { tenantNamespace } from '../tenant-spec';
 import {
-  Kube, KubeRef, PROVISIONED_BY_SELF_SERVICE, ROTATION_FIELD_MANAGER, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE, TOKEN_VERSION_ANNOTATION,
+  Kube, PROVISIONED_BY_SELF_SERVICE, ROTATION_FIELD_MANAGER, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE, TOKEN_VERSION_ANNOTATION,
+  isSelfServiceToken,
 } from './contract';
+import { gatewayDeploymentPatch, gatewayDeploymentRef } from './gateway-deployment';
+import { Logger, jsonLogger } from './handler-util';
 import { KubeClient } from './kube-client';
 import { GATEWAY_TOKEN_PATTERN, randomGatewayToken, tenantOfSecretName } from './tenant-naming';
 
@@ -44,7 +46,7 @@ export interface RotationDeps {
   /** The cluster API; called only by finishSecret. */
   readonly kube: () => Kube | Promise<Kube>;
   /** One structured log line (never given a token value). @default a JSON line on stdout or stderr */
-  readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  readonly log?: Logger;
   /** @default randomGatewayToken */
   readonly newToken?: () => string;
 }
@@ -53,24 +55,13 @@ const STEPS = new Set(['createSecret', 'setSecret', 'testSecret', 'finishSecret'
 // Secrets Manager's ClientRequestToken: 32 to 64 characters (the SDKs send a UUID).
 const VERSION_ID = /^[A-Za-z0-9_-]{32,64}$/;
 
-const defaultLog: NonNullable<RotationDeps['log']> = (level, message, fields = {}) => {
-  const line = JSON.stringify({ level, message, ...fields });
-  if (level === 'info') console.log(line);
-  else console.error(line);
-};
-
 /**
  * The partial Deployment whose server-side apply restarts a tenant's gateway for a new token version: only the pod
  * template annotation (a changed pod template rolls the Deployment).
  * @internal
  */
 export function restartPatch(tenant: string, versionId: string): any {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: GATEWAY_NAME, namespace: tenantNamespace(tenant) },
-    spec: { template: { metadata: { annotations: { [TOKEN_VERSION_ANNOTATION]: versionId } } } },
-  };
+  return gatewayDeploymentPatch(tenant, { template: { metadata: { annotations: { [TOKEN_VERSION_ANNOTATION]: versionId } } } });
 }
 
 /**
@@ -78,7 +69,7 @@ export function restartPatch(tenant: string, versionId: string): any {
  * @internal
  */
 export function createHandler(deps: RotationDeps): (event: RotationEvent) => Promise<void> {
-  const log = deps.log ?? defaultLog;
+  const log = deps.log ?? jsonLogger;
   const secrets = deps.secrets;
 
   async function pendingValue(secretId: string, token: string): Promise<string | undefined> {
@@ -93,8 +84,7 @@ export function createHandler(deps: RotationDeps): (event: RotationEvent) => Pro
 
   async function restartGateway(tenant: string, token: string): Promise<void> {
     const kube = await deps.kube();
-    const ref: KubeRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: GATEWAY_NAME, namespace: tenantNamespace(tenant) };
-    if (!(await kube.get(ref))) {
+    if (!(await kube.get(gatewayDeploymentRef(tenant)))) {
       // Not applied yet (or removed): the gateway reads the new token when it is created.
       log('warn', 'no gateway deployment to restart', { tenant, versionId: token });
       return;
@@ -110,8 +100,7 @@ export function createHandler(deps: RotationDeps): (event: RotationEvent) => Pro
     }
     const described = await secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
     const tenant = tenantOfSecretName(described.Name);
-    const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
-    if (!tenant || tag(TAG_PROVISIONED_BY) !== PROVISIONED_BY_SELF_SERVICE || tag(TAG_TENANT_NAMESPACE) !== tenantNamespace(tenant)) {
+    if (!tenant || !isSelfServiceToken(described.Tags, tenantNamespace(tenant))) {
       throw new Error(`refusing to rotate secret ${described.Name ?? secretId}: only self-service gateway tokens (openclaw/<tenant>/gateway-token `
         + `tagged ${TAG_PROVISIONED_BY}=${PROVISIONED_BY_SELF_SERVICE} and ${TAG_TENANT_NAMESPACE}=openclaw-<tenant>) are rotated here`);
     }

@@ -19,7 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
-  AUTH_PATH, COUNTER_TABLE_KEY, COUNTER_TTL_ATTRIBUTE, ENV, PROVISIONED_BY_SELF_SERVICE, PROVISIONER_GROUP,
+  AUTH_PATH, CAP_METRIC, COUNTER_TABLE_KEY, COUNTER_TTL_ATTRIBUTE, ENV, METRIC_NAMESPACE, PROVISIONED_BY_SELF_SERVICE, PROVISIONER_GROUP,
   SESSION_PATH, TAG_PROVISIONED_BY, TAG_TENANT_NAMESPACE, TENANT_TABLE_KEY, UI_CONFIG_FILE, UiConfig,
 } from './contract';
 import { DeprovisionFunction } from './deprovision-function';
@@ -30,6 +30,7 @@ import { ProvisionFunction } from './provision-function';
 import { provisionerRbacObjects } from './provisioner-rbac';
 import { RotationFunction } from './rotation-function';
 import { SelfServiceContext } from './self-service-context';
+import { gatewayTokenSecretName } from '../tenant-spec';
 import { SessionFunction } from './session-function';
 import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../../core/nag';
 import { encryptedLogGroup, secureBucket } from '../../core/storage';
@@ -94,7 +95,7 @@ const UI_DIRECTORY = path.join(__dirname, '..', '..', '..', 'ui', 'auth');
 /** Where the export function sees the tenants' directories of the file system. */
 const EXPORT_MOUNT = '/mnt/tenants';
 /** The gateway-token secrets of self-service tenants (Secrets Manager appends six characters to an ARN). */
-const tokenSecretArns = () => `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:openclaw/*/gateway-token-??????`;
+const tokenSecretArns = () => `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${gatewayTokenSecretName('*')}-??????`;
 // The global condition key, as the tenant role's ABAC uses it: Secrets Manager sets it from the secret's tags.
 const selfServiceSecrets = { StringEquals: { [`aws:ResourceTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE } };
 
@@ -310,12 +311,9 @@ export class TenantSelfService extends Construct {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Aws.ACCOUNT_ID,
     });
-    rotation.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'RotateSelfServiceTokens',
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-      resources: [tokenSecretArns()],
-      conditions: selfServiceSecrets,
-    }));
+    rotation.addToRolePolicy(selfServiceTokens('RotateSelfServiceTokens', [
+      'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+    ]));
     grantSecretsKey(rotation, key);
     clusterAccess('TokenRotationAccess', rotation);
     this.rotationFunction = rotation;
@@ -363,13 +361,11 @@ export class TenantSelfService extends Construct {
         StringNotEquals: { [`aws:ResourceTag/${TAG_PROVISIONED_BY}`]: PROVISIONED_BY_SELF_SERVICE },
       },
     }));
-    provision.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ManageOwnTokens',
-      // PutSecretValue: a token adopted from an earlier tenant of the same name gets a fresh value.
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:RotateSecret'],
-      resources: [tokenSecretArns()],
-      conditions: selfServiceSecrets,
-    }));
+    // PutSecretValue: a token adopted from an earlier tenant of the same name gets a fresh value.
+    provision.addToRolePolicy(selfServiceTokens('ManageOwnTokens', [
+      'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:PutSecretValue', 'secretsmanager:RestoreSecret',
+      'secretsmanager:RotateSecret',
+    ]));
     grantSecretsKey(provision, key);
     rotation.grantInvoke(provision);
     const podIdentityArns = [
@@ -401,12 +397,7 @@ export class TenantSelfService extends Construct {
     this.tenantTable.grant(session, 'dynamodb:GetItem');
     grantTableKey(session, key);
     this.provisioningQueue.grantSendMessages(session);
-    session.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ReadAndRotateOwnTokens',
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:RotateSecret'],
-      resources: [tokenSecretArns()],
-      conditions: selfServiceSecrets,
-    }));
+    session.addToRolePolicy(selfServiceTokens('ReadAndRotateOwnTokens', ['secretsmanager:GetSecretValue', 'secretsmanager:RotateSecret']));
     grantSecretsKey(session, key);
     rotation.grantInvoke(session);
     const sessionUrl = session.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
@@ -440,12 +431,7 @@ export class TenantSelfService extends Construct {
       actions: ['eks:ListPodIdentityAssociations', 'eks:DescribePodIdentityAssociation', 'eks:DeletePodIdentityAssociation'],
       resources: podIdentityArns,
     }));
-    deprovision.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ScheduleTokenDeletion',
-      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
-      resources: [tokenSecretArns()],
-      conditions: selfServiceSecrets,
-    }));
+    deprovision.addToRolePolicy(selfServiceTokens('ScheduleTokenDeletion', ['secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret']));
     clusterAccess('DeprovisionAccess', deprovision);
 
     const exportAccessPoint = ctx.fileSystem.addAccessPoint('ExportAccessPoint', {
@@ -538,7 +524,7 @@ export class TenantSelfService extends Construct {
     const alarms = [
       alarm('ProvisioningFailedAlarm', deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
         'A tenant could not be provisioned after five attempts: its request is in the dead-letter queue (docs/self-service.md, "When provisioning fails").'),
-      alarm('TenantCapAlarm', new cloudwatch.Metric({ namespace: 'OpenClaw/SelfService', metricName: 'TenantsRejectedAtCap', period: Duration.hours(1), statistic: 'Sum' }),
+      alarm('TenantCapAlarm', new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: CAP_METRIC, period: Duration.hours(1), statistic: 'Sum' }),
         `A confirmed user got no tenant because the platform holds its maximum of ${o.maxTenants} tenants: raise selfService.maxTenants or remove tenants, then re-queue (docs/self-service.md).`),
       alarm('DeprovisioningFailedAlarm', this.deprovisionStateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
         'A tenant removal stopped before its end; nothing was deleted that was not exported (docs/self-service.md, "Removing a tenant").'),
@@ -604,7 +590,7 @@ interface CheckedOptions {
 function checkOptions(scope: Construct, options: SelfServiceOptions): CheckedOptions {
   const domains = (options.allowedEmailDomains ?? []).map((d) => d.trim());
   for (const d of domains) {
-    if (Token.isUnresolved(d) || !isDnsName(d) || !d.includes('.')) {
+    if (Token.isUnresolved(d) || !isDnsName(d)) {
       invalidProp(scope, 'selfService.allowedEmailDomains', d, 'lower-case e-mail domains such as example.com');
     }
   }
@@ -629,24 +615,21 @@ function checkOptions(scope: Construct, options: SelfServiceOptions): CheckedOpt
   return { domains, perHour, maxTenants, mfaRequired: options.mfaRequired ?? false, rotationDays, sessionDuration, recoveryDays };
 }
 
-/** DynamoDB encrypts with the platform key on the function's behalf. */
-function grantTableKey(fn: lambda.IFunction, key: kms.IKey): void {
+/** The platform key, used only through `service` (DynamoDB for the tables, Secrets Manager for the tokens). */
+function grantKeyVia(fn: lambda.IFunction, key: kms.IKey, sid: string, service: 'dynamodb' | 'secretsmanager'): void {
   fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'TableKeyThroughDynamoDb',
+    sid,
     actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
     resources: [key.keyArn],
-    conditions: { StringLike: { 'kms:ViaService': `dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
+    conditions: { StringLike: { 'kms:ViaService': `${service}.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
   }));
 }
+const grantTableKey = (fn: lambda.IFunction, key: kms.IKey) => grantKeyVia(fn, key, 'TableKeyThroughDynamoDb', 'dynamodb');
+const grantSecretsKey = (fn: lambda.IFunction, key: kms.IKey) => grantKeyVia(fn, key, 'TokenKeyThroughSecretsManager', 'secretsmanager');
 
-/** Secrets Manager encrypts and decrypts tokens with the platform key on the function's behalf. */
-function grantSecretsKey(fn: lambda.IFunction, key: kms.IKey): void {
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'TokenKeyThroughSecretsManager',
-    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-    resources: [key.keyArn],
-    conditions: { StringLike: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
-  }));
+/** A statement on the self-service gateway tokens only (those tagged openclaw:provisioned-by=self-service). */
+function selfServiceTokens(sid: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid, actions, resources: [tokenSecretArns()], conditions: selfServiceSecrets });
 }
 
 /**

@@ -20,7 +20,10 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { gatewayTokenSecretName, isTenantName } from '../tenant-spec';
-import { ACCESS_TOKEN_HEADER, ENV, ProvisionMessage, SESSION_PATH, SessionResponse, TENANT_TABLE_KEY, TenantStatus, userKey } from './contract';
+import {
+  ACCESS_TOKEN_HEADER, ENV, ProvisionMessage, SESSION_PATH, SessionResponse, TenantStatus, USER_POOL_ID_PATTERN, userKey,
+} from './contract';
+import { Logger, StoredTenantRecord, errorFields, errorName, jsonLogger, requireEnv, tableKey, tenantRecordFromItem } from './handler-util';
 
 /**
  * The parts of a function URL request (payload format 2.0) the handler reads.
@@ -61,13 +64,9 @@ export interface SessionConfig {
  * @internal
  */
 export function sessionConfigFromEnvironment(env: Record<string, string | undefined> = process.env): SessionConfig {
-  const need = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new Error(`The environment variable ${name} must be set for the session function`);
-    return value;
-  };
+  const need = (name: string): string => requireEnv(env, name, () => new Error(`The environment variable ${name} must be set for the session function`));
   const userPoolId = need(ENV.USER_POOL_ID);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+_[0-9a-zA-Z]+$/.test(userPoolId)) {
+  if (!USER_POOL_ID_PATTERN.test(userPoolId)) {
     throw new Error(`The environment variable ${ENV.USER_POOL_ID} must be a user pool ID such as 'eu-west-1_AbC123', got '${userPoolId}'`);
   }
   return { tenantTable: need(ENV.TENANT_TABLE), queueUrl: need(ENV.QUEUE_URL), userPoolId };
@@ -84,7 +83,7 @@ export interface SessionDeps {
   readonly secrets: SecretsManagerClient;
   readonly config: () => SessionConfig;
   /** One structured log line (never given a token). @default a JSON line on stdout or stderr */
-  readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  readonly log?: Logger;
 }
 
 /** Seconds the UI waits before asking again while a tenant is being provisioned or rotated. @internal */
@@ -107,14 +106,6 @@ const MESSAGES: Record<Exclude<TenantStatus, 'ACTIVE' | 'PROVISIONING'>, string>
   EXPORTED: 'Your workspace has been removed. Ask an administrator if you need your files.',
   REMOVED: 'Your workspace has been removed. Ask an administrator if you need your files.',
 };
-
-const defaultLog: NonNullable<SessionDeps['log']> = (level, message, fields = {}) => {
-  const line = JSON.stringify({ level, message, ...fields });
-  if (level === 'info') console.log(line);
-  else console.error(line);
-};
-
-const errorName = (error: unknown) => String((error as { name?: unknown } | undefined)?.name ?? 'Error');
 
 type Body = SessionResponse | { readonly status?: string; readonly message?: string };
 
@@ -150,7 +141,7 @@ export function poolIssuer(userPoolId: string): string {
  * @internal
  */
 export function createHandler(deps: SessionDeps): (event: FunctionUrlEvent) => Promise<FunctionUrlResult> {
-  const log = deps.log ?? defaultLog;
+  const log = deps.log ?? jsonLogger;
 
   /** The username the request's access token signs in, or an answer to give instead. */
   async function authenticate(event: FunctionUrlEvent, config: SessionConfig): Promise<string | FunctionUrlResult> {
@@ -173,14 +164,13 @@ export function createHandler(deps: SessionDeps): (event: FunctionUrlEvent) => P
     }
   }
 
-  async function record(config: SessionConfig, username: string): Promise<{ status: TenantStatus; tenant: string; message?: string } | undefined> {
+  async function record(config: SessionConfig, username: string): Promise<StoredTenantRecord | undefined> {
     const got = await deps.dynamodb.send(new GetItemCommand({
       TableName: config.tenantTable,
-      Key: { [TENANT_TABLE_KEY]: { S: userKey(username) } },
+      Key: tableKey(userKey(username)),
       ConsistentRead: true,
     }));
-    if (!got.Item) return undefined;
-    return { status: got.Item.status?.S as TenantStatus, tenant: got.Item.tenant?.S ?? '', message: got.Item.message?.S };
+    return tenantRecordFromItem(got.Item);
   }
 
   /** 403 for the states that have no gateway (with the record's own message when it has one). */
@@ -248,7 +238,7 @@ export function createHandler(deps: SessionDeps): (event: FunctionUrlEvent) => P
       if (typeof who !== 'string') return who;
       return method === 'GET' ? await get(config, who) : await signOutEverywhere(config, who);
     } catch (error) {
-      log('error', 'session request failed', { method, error: { name: errorName(error), message: String((error as { message?: unknown })?.message ?? '') } });
+      log('error', 'session request failed', { method, error: errorFields(error, '') });
       return UNAVAILABLE.has(errorName(error)) || errorName(error) === 'ProvisionedThroughputExceededException' ? unavailable() : failed();
     }
   };
