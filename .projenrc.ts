@@ -77,6 +77,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cognito-identity-provider@3.1169.0',
     '@aws-sdk/client-eks@3.1169.0',
     '@aws-sdk/client-sqs@3.1169.0',
+    '@aws-sdk/client-iam@3.1169.0',
+    '@aws-sdk/client-sns@3.1169.0',
+    '@aws-sdk/credential-provider-node@3.972.97',
     '@aws-sdk/client-s3@3.1169.0',
     'fast-check@4.10.2',
     'dynalite@4.0.0',
@@ -139,6 +142,11 @@ for (const module of ['sign-up-limit', 'provision', 'deprovision', 'export', 'ta
   project.addPackageIgnore(`/lib/platform/self-service/${module}.js`);
   project.addPackageIgnore(`/lib/platform/self-service/${module}.d.ts`);
 }
+// The budget function's run (bundled into its asset); the construct loads only contract.js and prices.js.
+for (const module of ['budget-run']) {
+  project.addPackageIgnore(`/lib/platform/budgets/${module}.js`);
+  project.addPackageIgnore(`/lib/platform/budgets/${module}.d.ts`);
+}
 
 // Examples and integ tests import the package by its published name; in this repository that name points at src/.
 const tsNode = 'ts-node -r tsconfig-paths/register --project tsconfig.dev.json';
@@ -182,6 +190,10 @@ project.addTask('bench:self-service', {
   description: 'Tenant self-service: AWS and Kubernetes calls per sign-up and per provisioning at 10/1,000/10,000 existing users, failing if any grows (see bench/README.md)',
   exec: `${tsNode} bench/self-service.ts`,
 });
+const benchBudgets = project.addTask('bench:budgets', {
+  description: 'Per-tenant budgets: Logs Insights queries and AWS calls per run at 10/1,000/10,000 tenants, failing if a count that must stay flat grows (see bench/README.md)',
+  exec: `${tsNode} bench/budgets.ts`,
+});
 project.addTask('bench', {
   description: 'Measure synth time of the reference apps as a ratio to an empty-stack app (see bench/README.md)',
   exec: `${tsNode} bench/synth-time.ts`,
@@ -210,6 +222,7 @@ testAll.spawn(project.buildTask);
 testAll.spawn(project.tasks.tryFind('synth:examples')!);
 testAll.spawn(testOracles);
 testAll.spawn(testBindings);
+testAll.spawn(benchBudgets);
 
 // Lint every TypeScript file with the dev tsconfig (src, test, integ, examples, bench), not the per-folder lookup.
 project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService', undefined);

@@ -3,9 +3,11 @@
  * OPENCLAW_INTEG_ZONE_ID and OPENCLAW_INTEG_ZONE_NAME (the snapshot uses example values). On a real deploy the
  * assertions check that the cluster is ACTIVE, that tenant acme's gateway pod is Ready and answers /t/acme/healthz
  * through CloudFront, the router and its network policy, and that a pod in tenant globex's namespace, labelled like a
- * gateway (so it gets the gateways' egress allowlist), resolves acme's service name but cannot connect to it.
+ * gateway (so it gets the gateways' egress allowlist), resolves acme's service name but cannot connect to it, and
+ * that the budget function runs against the real invocation log group, table, secrets and block policies (its
+ * run completes: it claimed its window, and no block policy write failed).
  */
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -104,3 +106,8 @@ integ.assertions
 integ.assertions
   .httpApiCall(`https://${domainName}/t/nobody/healthz`)
   .expect(ExpectedResult.objectLike({ status: 502 }));
+
+// The budget function's run over the real services: invoked once, it returns its summary without an error.
+integ.assertions
+  .invokeFunction({ functionName: platform.budgets!.budgetFunction.functionName })
+  .expect(ExpectedResult.objectLike({ StatusCode: 200, Payload: Match.stringLikeRegexp('"claimLost":false') }));

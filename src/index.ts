@@ -11,3 +11,5 @@ export * from './edge/firewall';
 export * from './platform/platform';
 export * from './platform/capacity';
 export * from './platform/self-service/self-service';
+export * from './platform/budgets/budgets';
+export * from './platform/budgets/model-price';

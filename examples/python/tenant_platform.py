@@ -14,7 +14,14 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk.lambda_layer_kubectl_v35 import KubectlV35Layer
 from constructs import Construct
 
-from cdk_openclaw import OpenClawImageOptions, OpenClawTenantPlatform, PlatformEdgeOptions, SelfServiceOptions
+from cdk_openclaw import (
+    BudgetEnforcement,
+    OpenClawImageOptions,
+    OpenClawTenantPlatform,
+    PlatformEdgeOptions,
+    SelfServiceOptions,
+    TenantBudgetOptions,
+)
 
 
 class TenantPlatformStack(Stack):
@@ -45,6 +52,9 @@ class TenantPlatformStack(Stack):
             alarm_emails=["ops@example.com"],
             # Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
             self_service=SelfServiceOptions(allowed_email_domains=["example.com"]),
+            # Budgets (on by default): measured hourly from Bedrock's invocation logs; at 100 % a tenant's Bedrock
+            # calls are denied until the month ends or its budget is raised (docs/budgets.md).
+            budgets=TenantBudgetOptions(enforcement=BudgetEnforcement.BLOCK, alert_emails=["finops@example.com"]),
         )
         platform.add_tenant("acme")
         platform.add_tenant("globex", budget_usd=250, memory="16Gi")

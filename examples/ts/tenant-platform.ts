@@ -3,7 +3,7 @@ import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { OpenClawTenantPlatform } from 'cdk-openclaw';
+import { BudgetEnforcement, OpenClawTenantPlatform } from 'cdk-openclaw';
 
 /**
  * Multi-tenant OpenClaw on EKS: one gateway per tenant in its own namespace, reached at
@@ -32,6 +32,9 @@ export class TenantPlatformStack extends Stack {
       alarmEmails: ['ops@example.com'],
       // Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
       selfService: { allowedEmailDomains: ['example.com'] },
+      // Budgets (on by default): measured hourly from Bedrock's invocation logs; at 100 % a tenant's Bedrock calls
+      // are denied until the month ends or its budget is raised (docs/budgets.md).
+      budgets: { enforcement: BudgetEnforcement.BLOCK, alertEmails: ['finops@example.com'] },
     });
     platform.addTenant('acme');
     platform.addTenant('globex', { budgetUsd: 250, memory: '16Gi' });

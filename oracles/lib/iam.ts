@@ -64,8 +64,13 @@ function findLogicalId(template: any, prefix: string, type?: string): string {
   return ids[0];
 }
 
-/** The identity policies (inline and attached customer policies) and the AWS managed policy names of a role. */
-export function rolePolicies(template: any, roleId: string, env: Environment): { identity: Array<{ name: string; policy: any }>; managed: string[] } {
+/**
+ * The identity policies (inline and attached customer policies), the permissions boundary (a customer policy of the
+ * template) and the AWS managed policy names of a role.
+ */
+export function rolePolicies(template: any, roleId: string, env: Environment): {
+  identity: Array<{ name: string; policy: any }>; boundary: Array<{ name: string; policy: any }>; managed: string[];
+} {
   const resources = template.Resources as Record<string, any>;
   const role = resources[roleId];
   const identity: Array<{ name: string; policy: any }> = [];
@@ -79,7 +84,14 @@ export function rolePolicies(template: any, roleId: string, env: Environment): {
   }
   const managed = resolveIntrinsics(role.Properties.ManagedPolicyArns ?? [], template, env)
     .map((arn: string) => arn.replace(/^arn:aws:iam::aws:policy\//, ''));
-  return { identity, managed };
+  const boundaryRef = role.Properties.PermissionsBoundary?.Ref;
+  if (role.Properties.PermissionsBoundary !== undefined && resources[boundaryRef]?.Type !== 'AWS::IAM::ManagedPolicy') {
+    throw new Error(`role ${roleId}: only a permissions boundary defined in the template can be simulated`);
+  }
+  const boundary = boundaryRef
+    ? [{ name: boundaryRef, policy: resolveIntrinsics(resources[boundaryRef].Properties.PolicyDocument, template, env) }]
+    : [];
+  return { identity, boundary, managed };
 }
 
 /** The resource policy that takes part in a request on `resourceArn`, if the template has one. */
@@ -107,7 +119,7 @@ export function resolveResource(template: any, matrix: IamMatrix, on: string): s
   const id = findLogicalId(template, alias.logicalId);
   const type = template.Resources[id].Type;
   const env = { account: matrix.account, region: matrix.region };
-  const arn = type === 'AWS::SecretsManager::Secret'
+  const arn = type === 'AWS::SecretsManager::Secret' || type === 'AWS::IAM::ManagedPolicy'
     ? resolveIntrinsics({ Ref: id }, template, env)
     : resolveIntrinsics({ 'Fn::GetAtt': [id, 'Arn'] }, template, env);
   return alias.path ? `${arn.replace(/:\*$/, '')}${type === 'AWS::S3::Bucket' ? '/' : ':'}${alias.path}` : arn;
@@ -137,7 +149,7 @@ export async function runIamMatrix(template: any, app: string, matrix: IamMatrix
       continue;
     }
     const roleId = findLogicalId(template, prefix, 'AWS::IAM::Role');
-    const { identity } = rolePolicies(template, roleId, env);
+    const { identity, boundary } = rolePolicies(template, roleId, env);
     const resource = resolveResource(template, matrix, c.on);
     const resourcePolicy = resourcePolicyFor(template, resource, env);
     const response = await runSimulation({
@@ -145,6 +157,7 @@ export async function runIamMatrix(template: any, app: string, matrix: IamMatrix
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy,
+      permissionBoundaryPolicies: boundary.length > 0 ? boundary : undefined,
       request: {
         principal: `arn:aws:iam::${matrix.account}:role/${roleId}`,
         action: c.do,

@@ -28,6 +28,8 @@ function refOf(type: string, id: string, env: Required<Environment>): string {
       return `fs-${hex(id, 17)}`;
     case 'AWS::KMS::Key':
       return `${hex(id, 8)}-0000-4000-8000-${hex(id + 'k', 12)}`;
+    case 'AWS::IAM::ManagedPolicy':
+      return `arn:${env.partition}:iam::${env.account}:policy/${id}`;
     default:
       return id;
   }

@@ -11,7 +11,7 @@ import { renderRouter, ROUTER_POD_LABELS } from '../../src/platform/router-manif
 import { PlatformSpec, renderTenant } from '../../src/platform/tenant-manifests';
 import { DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, TenantSpec } from '../../src/platform/tenant-spec';
 
-/** The sample platform: us-east-1, a pinned image, the default gateway resources and hardened configuration. */
+/** The sample platform: us-east-1, a pinned image, the default gateway resources, hardened configuration and a Bedrock role. */
 export function samplePlatform(): PlatformSpec {
   const stack = new Stack(new App(), 'Sample', { env: { region: 'us-east-1' } });
   const config = new OpenClawConfig({
@@ -30,6 +30,7 @@ export function samplePlatform(): PlatformSpec {
     storageSize: '10Gi',
     gatewayResources: DEFAULT_GATEWAY_RESOURCES,
     openclawConfig: config._toObject(stack),
+    bedrockRoleArn: 'arn:aws:iam::123456789012:role/openclaw-bedrock',
   };
 }
 

@@ -1,4 +1,4 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +11,8 @@ import { encryptedLogGroup } from '../core/storage';
 
 /** Where Bedrock's own log stream goes; Bedrock names it, the role may write nothing else. */
 export const INVOCATION_LOG_STREAM = 'aws/bedrock/modelinvocations';
+/** The construct id aws-cdk-lib gives the stack's one function for `AwsCustomResource` SDK calls. */
+const SDK_CALL_FUNCTION_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 /** The S3 key prefix of the invocation logs in the audit bucket. */
 export const INVOCATION_LOG_PREFIX = 'bedrock-invocation-logs';
 
@@ -103,7 +105,10 @@ export class InvocationLogging extends Construct {
       // One configuration per account and region: the id never changes, so an update never deletes it.
       physicalResourceId: cr.PhysicalResourceId.of(`bedrock-model-invocation-logging-${Aws.REGION}`),
     });
-    const functionLogs = encryptedLogGroup(this, 'FunctionLogs', props.key, logs.RetentionDays.ONE_YEAR);
+    // The SDK-call function is one per stack: the first custom resource creates it and sets its logging. Naming a
+    // log group for a function that already exists would make aws-cdk-lib add a log retention resource to it.
+    const sdkFunctionExists = Stack.of(this).node.tryFindChild(SDK_CALL_FUNCTION_ID) !== undefined;
+    const functionLogs = sdkFunctionExists ? undefined : encryptedLogGroup(this, 'FunctionLogs', props.key, logs.RetentionDays.ONE_YEAR);
     this.configuration = new cr.AwsCustomResource(this, 'Configuration', {
       resourceType: 'Custom::BedrockModelInvocationLogging',
       onCreate: call('PutModelInvocationLoggingConfiguration', { loggingConfig }),

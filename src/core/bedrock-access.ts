@@ -21,6 +21,11 @@ export function bedrockResourceArns(modelId: string): string[] {
   return [`arn:${Aws.PARTITION}:bedrock:${Aws.REGION}::foundation-model/${modelId}`];
 }
 
+/** The actions that run a model (Converse and ConverseStream are authorized as these). */
+export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+/** The actions that list models and inference profiles (no resource-level permissions). */
+export const BEDROCK_DISCOVERY_ACTIONS = ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'];
+
 /**
  * Lets `role` invoke exactly these models (statement `invokeSid`) and list models and inference profiles, which have
  * no resource-level permissions (statement `DiscoverBedrockModels`).
@@ -28,12 +33,12 @@ export function bedrockResourceArns(modelId: string): string[] {
 export function grantBedrockInvoke(role: iam.IRole, modelIds: string[], invokeSid: string): void {
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: invokeSid,
-    actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+    actions: BEDROCK_INVOKE_ACTIONS,
     resources: modelIds.flatMap((modelId) => bedrockResourceArns(modelId)),
   }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: 'DiscoverBedrockModels',
-    actions: ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'],
+    actions: BEDROCK_DISCOVERY_ACTIONS,
     resources: ['*'],
   }));
 }

@@ -43,6 +43,7 @@ export const PRICE_TABLE = {
   wafRulePerMonth: 1.0,
   alarmPerMonth: 0.10,
   customMetricPerMonth: 0.30,
+  dashboardPerMonth: 3,
   logsIngestPerGb: 0.50,
   logsStorePerGbMonth: 0.03,
   cognitoPlusPerMau: 0.02,

@@ -15,6 +15,8 @@ export interface PlatformCostInputs {
   readonly nodeGroup?: { readonly instanceType: string; readonly nodes: number };
   /** Tenant self-service: its alarms are counted in `alarms`. */
   readonly selfService?: { readonly maxTenants: number };
+  /** Per-tenant budgets: its alarms are counted in `alarms`. */
+  readonly budgets?: { readonly runsPerMonth: number };
 }
 
 /** Gateways per node: an m7g.large (8 GiB) holds six 1-GiB gateway requests next to the system pods. */
@@ -60,6 +62,21 @@ export function estimatePlatformCost(inputs: PlatformCostInputs): CostEstimate {
         item: 'Self-service functions, tables, queue, state machine',
         monthlyUsd: 1 + users * p.secretPerMonth,
         assumption: 'a few thousand requests (cents) plus the self-service tenants\' gateway tokens',
+      },
+    );
+  }
+  if (inputs.budgets) {
+    const tenants = Math.max(1, inputs.tenants);
+    items.push(
+      {
+        item: `Budget metrics (${tenants} tenants)`,
+        monthlyUsd: tenants * 2 * p.customMetricPerMonth + p.dashboardPerMonth,
+        assumption: 'a spend and a token metric per tenant, one dashboard',
+      },
+      {
+        item: 'Budget function, table, invocation logs',
+        monthlyUsd: inputs.budgets.runsPerMonth * 0.0005 + 0.5 * p.logsIngestPerGb + 3 * p.logsStorePerGbMonth,
+        assumption: `${inputs.budgets.runsPerMonth} runs (one Logs Insights query each over a few MB, table writes); 0.5 GB of invocation log records a month without prompt text (grows with model calls)`,
       },
     );
   }

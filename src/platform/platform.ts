@@ -19,6 +19,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, DependencyGroup } from 'constructs';
+import { TenantBudgetOptions, TenantBudgets } from './budgets/budgets';
 import { NodeGroupCapacityOptions, PlatformCapacity } from './capacity';
 import { PLATFORM_NAMESPACE_OBJECTS, STORAGE_CLASS_NAME, networkPolicyObjects, storageClass } from './cluster-objects';
 import { estimatePlatformCost } from './cost';
@@ -28,12 +29,12 @@ import { ROUTER_NAME, ROUTER_POD_LABELS, ROUTER_PORT, renderRouter } from './rou
 import { SelfServiceOptions, TenantSelfService } from './self-service/self-service';
 import { PlatformSpec, RenderedTenant, renderTenant } from './tenant-manifests';
 import {
-  DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TAG_BUDGET_USD, TAG_TENANT_NAMESPACE, TenantSpec,
-  parseQuantity, validateTenantSpec,
+  DEFAULT_BUDGET_USD, DEFAULT_GATEWAY_RESOURCES, DEFAULT_TENANT_QUOTA, GatewayResources, SpecError, TAG_BUDGET_USD, TAG_TENANT_NAMESPACE,
+  TENANT_SECRET_PREFIX, TenantSpec, parseQuantity, validateTenantSpec,
 } from './tenant-spec';
 import { BedrockAuditTrail } from '../audit/bedrock-audit-trail';
 import { alarmTopic } from '../core/alarm-topic';
-import { grantBedrockInvoke, inferenceProfileFindings } from '../core/bedrock-access';
+import { BEDROCK_DISCOVERY_ACTIONS, BEDROCK_INVOKE_ACTIONS, grantBedrockInvoke, inferenceProfileFindings } from '../core/bedrock-access';
 import { CostEstimate } from '../core/cost-estimate';
 import { allowLogsService, resolveKey } from '../core/encryption';
 import { INLINE_POLICY_RULES, acknowledge, acknowledgeBackupSelection } from '../core/nag';
@@ -358,6 +359,15 @@ export interface OpenClawTenantPlatformProps {
    * @default - no self-service: tenants are declared in code with `addTenant`
    */
   readonly selfService?: SelfServiceOptions;
+
+  /**
+   * Per-tenant Bedrock budgets: spend measured from Bedrock model invocation logs every hour, alerts at 80 % and
+   * 100 % of each tenant's `budgetUsd`, and at 100 % the tenant's Bedrock access denied until the month ends or its
+   * budget is raised. Needs model invocation logging, which the platform's own audit trail turns on. See
+   * docs/budgets.md.
+   * @default - on, with the defaults of `TenantBudgetOptions`
+   */
+  readonly budgets?: TenantBudgetOptions;
 }
 
 /** What a tenant added to the platform consists of. */
@@ -431,6 +441,12 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The one role every tenant's gateway assumes through Pod Identity; its policies isolate tenants by namespace tag. */
   public readonly tenantRole: iam.Role;
+  /**
+   * The role tenants' gateways call Bedrock with: the tenant role may assume it only with its own namespace as the
+   * session name, so every Bedrock call (in CloudTrail and in the invocation logs) names its tenant, and a budget
+   * block can deny one tenant.
+   */
+  public readonly bedrockRole: iam.Role;
   /** The shared data bucket: each tenant reads and writes only under `<namespace>/`. */
   public readonly dataBucket: s3.Bucket;
   /** The file system holding every tenant's state (one access point and directory per tenant). */
@@ -455,6 +471,8 @@ export class OpenClawTenantPlatform extends Construct {
   public readonly bedrockAuditTrail: BedrockAuditTrail;
   /** Tenant self-service, when `selfService` is set. */
   public readonly selfService?: TenantSelfService;
+  /** Per-tenant Bedrock budgets, unless `budgets.enabled` is false. */
+  public readonly budgets?: TenantBudgets;
 
   /**
    * A monthly list-price estimate of the platform with the tenants added so far (us-east-1 prices, stated
@@ -471,6 +489,7 @@ export class OpenClawTenantPlatform extends Construct {
       edge: this.edge.estimatedMonthlyCost,
       nodeGroup: this.nodeGroupCost,
       selfService: this.selfService ? { maxTenants: this.selfService._maxTenants } : undefined,
+      budgets: this.budgets ? { runsPerMonth: this.budgets._runsPerMonth } : undefined,
     });
   }
   /** @internal */
@@ -802,6 +821,7 @@ export class OpenClawTenantPlatform extends Construct {
       description: 'Every OpenClaw tenant gateway (Pod Identity); access is keyed on the kubernetes-namespace session tag',
     });
     scopeTrust(this.tenantRole, this.cluster);
+    this.bedrockRole = this.createBedrockRole();
     this.grantTenantAccess();
 
     // --- observability: Container Insights, alarms, the Bedrock audit trail ------------------------------------
@@ -826,10 +846,13 @@ export class OpenClawTenantPlatform extends Construct {
       },
     });
     this.alarmArns = monitoring.alarms.map((a) => a.alarmArn);
-    // By default the trail also goes to CloudWatch Logs, so that denied Bedrock calls of any tenant raise an alarm.
-    this.bedrockAuditTrail = (props.bedrockAudit ?? BedrockAudit.newTrail({ cloudWatchLogs: true }))._bind(this, {
-      key: this.encryptionKey, role: this.tenantRole, alarmTopic: this.alarmTopic,
-    });
+    // By default the trail also goes to CloudWatch Logs, so that denied Bedrock calls of any tenant raise an alarm,
+    // and with budgets it turns on model invocation logging, which the budgets are measured from.
+    const budgetsEnabled = props.budgets?.enabled ?? true;
+    this.bedrockAuditTrail = (props.bedrockAudit ?? BedrockAudit.newTrail({
+      cloudWatchLogs: true,
+      modelInvocationLogging: budgetsEnabled ? { cloudWatchLogs: true, logRetention } : undefined,
+    }))._bind(this, { key: this.encryptionKey, role: this.bedrockRole, alarmTopic: this.alarmTopic });
 
     acknowledgeServiceRoles({ cluster: this.cluster.role, node: nodeRole, efsCsi: csiRole, cloudWatchAgent: agentRole });
     acknowledgeKubectlProvider(this.cluster);
@@ -852,6 +875,7 @@ export class OpenClawTenantPlatform extends Construct {
       storageSize: '10Gi',
       gatewayResources,
       openclawConfig: config._toObject(this),
+      bedrockRoleArn: this.bedrockRole.roleArn,
     };
 
     if (props.selfService) {
@@ -869,6 +893,28 @@ export class OpenClawTenantPlatform extends Construct {
         logRetention,
       });
       this.alarmArns.push(...this.selfService.alarmArns);
+    }
+
+    if (budgetsEnabled) {
+      const invocationLogGroup = this.bedrockAuditTrail.invocationLogGroup;
+      if (!invocationLogGroup) {
+        invalidProp(this, 'bedrockAudit', 'a trail without model invocation logging to CloudWatch Logs',
+          'a trail with modelInvocationLogging (cloudWatchLogs on), which budgets are measured from, or budgets: { enabled: false }');
+      }
+      this.budgets = TenantBudgets._create(this, 'Budgets', props.budgets ?? {}, {
+        vpc: this.vpc,
+        key: this.encryptionKey,
+        bedrockRole: this.bedrockRole,
+        invocationLogGroup,
+        alarmTopic: this.alarmTopic,
+        defaultBudgetUsd: this.defaultSpec.budgetUsd,
+        allowedModelIds: this.allowedModelIds,
+        logRetention,
+        secretPrefix: TENANT_SECRET_PREFIX,
+      });
+      this.alarmArns.push(...this.budgets.alarms.map((a) => a.alarmArn));
+    } else if (props.budgets && Object.entries(props.budgets).some(([k, v]) => k !== 'enabled' && v !== undefined)) {
+      invalidProp(this, 'budgets.enabled', false, 'true (the default) when other budget options are given');
     }
   }
 
@@ -940,12 +986,54 @@ export class OpenClawTenantPlatform extends Construct {
         'Tenant secrets are found by tag, not by name: the statement allows only secrets whose tenant-namespace tag equals the caller\'s kubernetes-namespace session tag (ABAC).'],
       [`Resource::<${bucketId}.Arn>/<aws:PrincipalTag/kubernetes-namespace>/*`,
         'Each tenant reaches only the objects under its own namespace prefix, resolved from its Pod Identity session tag.'],
-      ['Resource::*', 'Only Bedrock model listing, which has no resource-level permissions, uses *.'],
     ];
-    reasons.push(...inferenceProfileFindings(this.allowedModelIds));
     for (const [finding, reason] of reasons) acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
     acknowledge(policy, INLINE_POLICY_RULES,
-      'The tenant role\'s policy is its own (ABAC on the namespace session tag, the allowed models): a managed policy would let it be attached elsewhere.');
+      'The tenant role\'s policy is its own (ABAC on the namespace session tag): a managed policy would let it be attached elsewhere.');
+  }
+
+  /**
+   * The role tenants call Bedrock with. Its trust lets the tenant role assume it only with a session name equal to
+   * the caller's `kubernetes-namespace` session tag (the gateway's AWS config file names it), so the session name in
+   * every Bedrock call names the tenant. A permissions boundary keeps it to running models whatever a policy
+   * attached to it says (the budget function rewrites the block policies).
+   */
+  private createBedrockRole(): iam.Role {
+    const ns = '${aws:PrincipalTag/kubernetes-namespace}';
+    const boundary = new iam.ManagedPolicy(this, 'BedrockRoleBoundary', {
+      description: 'OpenClaw tenant platform: the most the tenants\' Bedrock role can ever do (run and list Bedrock models)',
+      statements: [new iam.PolicyStatement({
+        sid: 'RunAndListBedrockModels',
+        actions: [...BEDROCK_INVOKE_ACTIONS, ...BEDROCK_DISCOVERY_ACTIONS],
+        resources: ['*'],
+      })],
+    });
+    acknowledge(boundary, ['AwsSolutions-IAM5[Resource::*]'],
+      'A permissions boundary: it grants nothing by itself; the role\'s own policy names the allowed models.');
+    const role = new iam.Role(this, 'BedrockRole', {
+      assumedBy: new iam.ArnPrincipal(this.tenantRole.roleArn).withConditions({
+        StringEquals: { 'sts:RoleSessionName': ns },
+      }),
+      description: 'Every OpenClaw tenant gateway calls Bedrock with this role, its namespace as the session name',
+      maxSessionDuration: Duration.hours(1),
+      permissionsBoundary: boundary,
+    });
+    // Pod Identity's session tags are transitive: assuming this role passes them on, which needs sts:TagSession.
+    role.assumeRolePolicy!.addStatements(new iam.PolicyStatement({
+      actions: ['sts:TagSession'],
+      principals: [new iam.ArnPrincipal(this.tenantRole.roleArn)],
+      conditions: { StringLike: { 'aws:PrincipalTag/kubernetes-namespace': 'openclaw-*' } },
+    }));
+    grantBedrockInvoke(role, this.allowedModelIds, 'InvokeAllowedBedrockModels');
+    const policy = role.node.findChild('DefaultPolicy');
+    const reasons: Array<[string, string]> = [
+      ['Resource::*', 'Only Bedrock model listing, which has no resource-level permissions, uses *.'],
+      ...inferenceProfileFindings(this.allowedModelIds),
+    ];
+    for (const [finding, reason] of reasons) acknowledge(policy, [`AwsSolutions-IAM5[${finding}]`], reason);
+    acknowledge(policy, INLINE_POLICY_RULES,
+      'The Bedrock role\'s policy is its own (the allowed models): a managed policy would let it be attached elsewhere.');
+    return role;
   }
 
   private grantTenantAccess(): void {
@@ -963,7 +1051,12 @@ export class OpenClawTenantPlatform extends Construct {
       resources: [this.encryptionKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': [`secretsmanager.${Aws.REGION}.amazonaws.com`, `s3.${Aws.REGION}.amazonaws.com`] } },
     }));
-    grantBedrockInvoke(role, this.allowedModelIds, 'InvokeAllowedBedrockModels');
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'CallBedrockAsOwnNamespace',
+      // The Bedrock role's trust requires the session name to equal the caller's namespace.
+      actions: ['sts:AssumeRole', 'sts:TagSession'],
+      resources: [this.bedrockRole.roleArn],
+    }));
     role.addToPolicy(new iam.PolicyStatement({
       sid: 'OwnPrefixOfTheDataBucket',
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],

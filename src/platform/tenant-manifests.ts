@@ -6,7 +6,7 @@
  */
 import { POD_NODE_PATH, POD_RESOLVER_PATH, podResolverSource } from './pod-secret-resolver';
 import {
-  GatewayResources, SYSTEM_NAMESPACE, TenantSpec, gatewayTokenSecretName, mebibytes, tenantNamespace,
+  GatewayResources, SYSTEM_NAMESPACE, SpecError, TenantSpec, gatewayTokenSecretName, mebibytes, tenantNamespace,
   validateTenantSpec,
 } from './tenant-spec';
 
@@ -21,6 +21,15 @@ export const RESOLVER_PROVIDER = 'aws-secrets-manager';
 
 /** The label every tenant's gateway pods carry (the network policies and the router select on it). */
 export const GATEWAY_POD_LABELS = { 'app.kubernetes.io/name': 'openclaw', 'app.kubernetes.io/component': 'gateway' };
+
+/** Where the init and gateway containers mount the tenant's `openclaw-config` ConfigMap (read-only). */
+export const CONFIG_DIR = '/etc/openclaw';
+
+/** The ConfigMap key of the gateway's shared AWS config file (see {@link bedrockAwsConfig}). */
+export const AWS_CONFIG_KEY = 'aws-config';
+
+/** The gateway's `AWS_CONFIG_FILE`. */
+export const AWS_CONFIG_PATH = `${CONFIG_DIR}/${AWS_CONFIG_KEY}`;
 
 /** The address of the EKS Pod Identity agent on every node. */
 export const POD_IDENTITY_AGENT_CIDR = '169.254.170.23/32';
@@ -65,6 +74,8 @@ export interface PlatformSpec {
   readonly gatewayResources: GatewayResources;
   /** openclaw.json without its tenant-specific keys (rendered from `OpenClawConfig` by the construct). */
   readonly openclawConfig: any;
+  /** The role tenants' gateways assume, with their namespace as session name, to call Bedrock. */
+  readonly bedrockRoleArn: string;
   /** Secrets Manager endpoint override for the resolver (tests, or FIPS endpoints). */
   readonly secretsManagerEndpoint?: string;
 }
@@ -204,6 +215,7 @@ export function renderTenant(spec: TenantSpec, platform: PlatformSpec): Rendered
     data: {
       'openclaw.json': JSON.stringify(tenantConfig(spec, platform), null, 2),
       'openclaw-secret-resolver': podResolverSource(),
+      [AWS_CONFIG_KEY]: bedrockAwsConfig(ns, platform.bedrockRoleArn),
     },
   };
 
@@ -311,6 +323,37 @@ export function tenantConfig(spec: TenantSpec, platform: PlatformSpec): any {
   };
 }
 
+// The characters and length STS allows in a role session name.
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+// An IAM role ARN in any partition, with or without a path.
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+// A CDK token string (`${Token[...]}`, possibly inside a joined ARN); no aws-cdk-lib here, see the file comment.
+const TOKEN = /\$\{Token\[/;
+
+/**
+ * The gateway's shared AWS config file: its default profile assumes the Bedrock role with the tenant's namespace as
+ * session name, from the Pod Identity credentials (`credential_source = EcsContainer`: the SDK reads
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE). Throws a `SpecError` on bad input.
+ */
+export function bedrockAwsConfig(namespace: string, bedrockRoleArn: string): string {
+  if (typeof namespace !== 'string' || !ROLE_SESSION_NAME.test(namespace)) {
+    throw new SpecError('role session name (tenant namespace)', namespace, "2 to 64 letters, digits or '_+=,.@-'");
+  }
+  // A CDK token (synth time) is taken unchecked but must stay on one line; CloudFormation resolves it, so the
+  // provisioner's spec (run time) holds a literal, which must be a role ARN.
+  const token = typeof bedrockRoleArn === 'string' && TOKEN.test(bedrockRoleArn) && !/\s/.test(bedrockRoleArn);
+  if (!token && (typeof bedrockRoleArn !== 'string' || !ROLE_ARN.test(bedrockRoleArn))) {
+    throw new SpecError('bedrockRoleArn', bedrockRoleArn, 'an IAM role ARN such as arn:aws:iam::123456789012:role/openclaw-bedrock');
+  }
+  return [
+    '[default]',
+    `role_arn = ${bedrockRoleArn}`,
+    `role_session_name = ${namespace}`,
+    'credential_source = EcsContainer',
+    '',
+  ].join('\n');
+}
+
 const STATE_DIR = '/home/node/.openclaw';
 
 // Run once per pod start by the init container (same image, same user): install the config into the state directory
@@ -319,10 +362,10 @@ const STATE_DIR = '/home/node/.openclaw';
 const PREPARE = [
   "const fs = require('fs');",
   `fs.mkdirSync('${STATE_DIR}/workspace', { recursive: true, mode: 0o700 });`,
-  `fs.copyFileSync('/etc/openclaw/openclaw.json', '${STATE_DIR}/openclaw.json');`,
+  `fs.copyFileSync('${CONFIG_DIR}/openclaw.json', '${STATE_DIR}/openclaw.json');`,
   `fs.chmodSync('${STATE_DIR}/openclaw.json', 0o600);`,
   `fs.rmSync('${POD_RESOLVER_PATH}', { force: true });`,
-  `fs.copyFileSync('/etc/openclaw/openclaw-secret-resolver', '${POD_RESOLVER_PATH}');`,
+  `fs.copyFileSync('${CONFIG_DIR}/openclaw-secret-resolver', '${POD_RESOLVER_PATH}');`,
   `fs.chmodSync('${POD_RESOLVER_PATH}', 0o500);`,
 ].join(' ');
 
@@ -342,7 +385,7 @@ function gatewayPodSpec(platform: PlatformSpec): any {
     state: { name: 'state', mountPath: STATE_DIR },
     tmp: { name: 'tmp', mountPath: '/tmp' },
     resolver: { name: 'resolver', mountPath: '/opt/openclaw/bin' },
-    config: { name: 'config', mountPath: '/etc/openclaw', readOnly: true },
+    config: { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
   };
   // V8 sizes its heap from the node's memory, not the container limit: cap it at three quarters of the limit.
   const heapMiB = Math.floor(mebibytes(res.memoryLimit) * 0.75);
@@ -384,7 +427,10 @@ function gatewayPodSpec(platform: PlatformSpec): any {
         { name: 'OPENCLAW_STATE_DIR', value: STATE_DIR },
         { name: 'OPENCLAW_CONFIG_PATH', value: `${STATE_DIR}/openclaw.json` },
         { name: 'AWS_REGION', value: platform.region },
-        // The pod's role is the only credential: AWS_PROFILE=default lets OpenClaw's Bedrock credential check pass.
+        // The SDK's default chain reads the profile `default` of AWS_CONFIG_FILE: the Bedrock role, assumed with the
+        // Pod Identity credentials (AWS_PROFILE also lets OpenClaw's Bedrock credential check pass). The secret
+        // resolver gets neither variable and keeps using the tenant role.
+        { name: 'AWS_CONFIG_FILE', value: AWS_CONFIG_PATH },
         { name: 'AWS_PROFILE', value: 'default' },
       ],
       securityContext: containerSecurity,
@@ -395,7 +441,7 @@ function gatewayPodSpec(platform: PlatformSpec): any {
       startupProbe: { httpGet: { path: '/healthz', port: 'gateway' }, periodSeconds: 5, failureThreshold: 60 },
       livenessProbe: { httpGet: { path: '/healthz', port: 'gateway' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
       readinessProbe: { httpGet: { path: '/readyz', port: 'gateway' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-      volumeMounts: [mounts.state, mounts.tmp, { ...mounts.resolver, readOnly: true }],
+      volumeMounts: [mounts.state, mounts.tmp, { ...mounts.resolver, readOnly: true }, mounts.config],
     }],
     volumes: [
       { name: 'state', persistentVolumeClaim: { claimName: 'openclaw-state' } },

@@ -20,9 +20,12 @@ export const TAG_TENANT_NAMESPACE = 'tenant-namespace';
 /** The tag of a gateway token holding the tenant's monthly Bedrock budget in USD. */
 export const TAG_BUDGET_USD = 'budget-usd';
 
+/** The name prefix of every tenant's gateway-token secret. */
+export const TENANT_SECRET_PREFIX = 'openclaw/';
+
 /** Secrets Manager name of a tenant's gateway token. */
 export function gatewayTokenSecretName(tenant: string): string {
-  return `openclaw/${tenant}/gateway-token`;
+  return `${TENANT_SECRET_PREFIX}${tenant}/gateway-token`;
 }
 
 /** The namespace of a tenant. */

@@ -275,7 +275,7 @@ describe('observability', () => {
     }
   });
 
-  test('a Bedrock audit trail is created with the tenant role as an expected caller, or an existing one is used', () => {
+  test('a Bedrock audit trail is created with the Bedrock role as an expected caller, or an existing one is used', () => {
     expect(base.platform.bedrockAuditTrail).toBeDefined();
     base.template.resourceCountIs('AWS::CloudTrail::Trail', 1);
     // ...delivered to CloudWatch Logs too, so that denied calls of any tenant raise an alarm.
@@ -283,7 +283,7 @@ describe('observability', () => {
     expect(resourcesOf(base.template, 'AWS::CloudWatch::Alarm').some(([id]) => /BedrockAccessDenied/.test(id))).toBe(true);
     const app = testApp();
     const stack = new Stack(app, 'Shared');
-    const trail = new BedrockAuditTrail(stack, 'Trail');
+    const trail = new BedrockAuditTrail(stack, 'Trail', { modelInvocationLogging: {} });
     const platform = new OpenClawTenantPlatform(stack, 'Platform', { bedrockAudit: BedrockAudit.existingTrail(trail) });
     expect(platform.bedrockAuditTrail).toBe(trail);
     Template.fromStack(stack).resourceCountIs('AWS::CloudTrail::Trail', 1);
@@ -411,7 +411,8 @@ describe('managed node groups instead of Auto Mode', () => {
   });
 
   test('nothing else changes for tenants, and cdk-nag reports nothing', () => {
-    expect(groups.platform.tenants[0].manifests).toEqual(base.platform.tenants[0].manifests.map((o) => o));
+    // Resolved: the Bedrock role's ARN is a token of each app.
+    expect(groups.stack.resolve(groups.platform.tenants[0].manifests)).toEqual(base.stack.resolve(base.platform.tenants[0].manifests));
     const findings = runNagPacks(groups.stack.node.root as any);
     expect(Object.values(findings).flat()).toEqual([]);
   });
@@ -567,8 +568,12 @@ describe('the shared tenant role', () => {
     expect(JSON.stringify(statements().DecryptThroughSecretsManagerAndS3Only.Condition)).toMatch(/secretsmanager\..*s3\./);
   });
 
-  test('Bedrock: invoke only the allowed models and inference profiles', () => {
-    const resources = JSON.stringify(statements().InvokeAllowedBedrockModels.Resource);
+  test('Bedrock: only through the Bedrock role, which invokes only the allowed models and inference profiles', () => {
+    expect(JSON.stringify(statements())).not.toContain('bedrock:');
+    expect(statements().CallBedrockAsOwnNamespace.Action).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    const [, policy] = resourcesOf(base.template, 'AWS::IAM::Policy').find(([, p]) => /PlatformBedrockRole[0-9A-F]{8}"/.test(JSON.stringify(p.Properties.Roles)))!;
+    const bedrock = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((st: any) => [st.Sid, st]));
+    const resources = JSON.stringify(bedrock.InvokeAllowedBedrockModels.Resource);
     expect(resources).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
     expect(resources).toContain('foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0');
     expect(resources).not.toContain('"*"');

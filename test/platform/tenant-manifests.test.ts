@@ -6,7 +6,7 @@ import * as YAML from 'yaml';
 import { samplePlatform, sampleTenant } from '../../oracles/lib/tenant-sample';
 import { validateExecProvider } from '../../src/openclaw/private/secrets-render';
 import { podResolverSource } from '../../src/platform/pod-secret-resolver';
-import { GATEWAY_PORT, PlatformSpec, RenderedTenant, renderTenant } from '../../src/platform/tenant-manifests';
+import { AWS_CONFIG_PATH, GATEWAY_PORT, PlatformSpec, RenderedTenant, bedrockAwsConfig, renderTenant } from '../../src/platform/tenant-manifests';
 import { SpecError, TenantSpec, gatewayTokenSecretName, parseQuantity } from '../../src/platform/tenant-spec';
 
 const platform = samplePlatform();
@@ -143,7 +143,13 @@ describe('the tenant renderer', () => {
     expect(g.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'gateway' });
     expect(g.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'gateway' });
     const env = Object.fromEntries(g.env.map((e: any) => [e.name, e.value]));
-    expect(env).toMatchObject({ NODE_OPTIONS: '--max-old-space-size=1536', AWS_PROFILE: 'default', AWS_REGION: 'us-east-1', OPENCLAW_STATE_DIR: '/home/node/.openclaw' });
+    expect(env).toMatchObject({
+      NODE_OPTIONS: '--max-old-space-size=1536',
+      AWS_CONFIG_FILE: '/etc/openclaw/aws-config',
+      AWS_PROFILE: 'default',
+      AWS_REGION: 'us-east-1',
+      OPENCLAW_STATE_DIR: '/home/node/.openclaw',
+    });
     expect(find(acme, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
   });
 
@@ -176,6 +182,39 @@ describe('the tenant renderer', () => {
     expect(doc.tools).toMatchObject({ profile: 'messaging', exec: { mode: 'deny' }, elevated: { enabled: false }, fs: { workspaceOnly: true } });
     expect(doc.tools.deny).toEqual(expect.arrayContaining(['group:runtime', 'group:fs', 'group:automation']));
     expect(doc.models.providers['amazon-bedrock']).toMatchObject({ auth: 'aws-sdk', baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com' });
+  });
+
+  test('the gateway reads AWS_CONFIG_FILE from the openclaw-config ConfigMap, mounted read-only', () => {
+    const g = gateway(acme);
+    const configFile = g.env.find((e: any) => e.name === 'AWS_CONFIG_FILE').value;
+    expect(configFile).toBe(AWS_CONFIG_PATH);
+    const mount = g.volumeMounts.find((m: any) => configFile.startsWith(`${m.mountPath}/`));
+    expect(mount).toEqual({ name: 'config', mountPath: '/etc/openclaw', readOnly: true });
+    expect(podSpec(acme).volumes).toContainEqual({ name: 'config', configMap: { name: 'openclaw-config' } });
+    expect(find(acme, 'ConfigMap', 'openclaw-config').data[configFile.slice(mount.mountPath.length + 1)]).toBeDefined();
+    // Every mount of the gateway but its state and scratch space is read-only.
+    for (const m of g.volumeMounts) expect(m.readOnly === true || ['state', 'tmp'].includes(m.name)).toBe(true);
+    // The init container still installs openclaw.json and the resolver from the same mount.
+    expect(podSpec(acme).initContainers[0].volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/openclaw', readOnly: true });
+  });
+
+  test("the ConfigMap carries the Bedrock profile: the platform's Bedrock role, the tenant's own namespace as session name", () => {
+    const profile = (r: RenderedTenant) => {
+      const text: string = find(r, 'ConfigMap', 'openclaw-config').data['aws-config'];
+      const lines = text.trimEnd().split('\n');
+      expect(lines[0]).toBe('[default]');
+      return Object.fromEntries(lines.slice(1).map((l) => l.split(' = ')));
+    };
+    expect(profile(acme)).toEqual({
+      role_arn: platform.bedrockRoleArn,
+      role_session_name: 'openclaw-acme',
+      credential_source: 'EcsContainer',
+    });
+    const other = renderTenant(sampleTenant('bravo'), platform);
+    expect(profile(other).role_session_name).toBe(other.namespace);
+    // The longest tenant name still makes a valid role session name (at most 64 characters).
+    const longest = renderTenant(sampleTenant('a'.repeat(54)), platform);
+    expect(profile(longest).role_session_name).toBe(`openclaw-${'a'.repeat(54)}`);
   });
 
   test('a ClusterIP Service on the gateway port selecting only this tenant', () => {
@@ -281,6 +320,32 @@ describe('bad tenants fail with the prop, the value and what is allowed', () => 
   ])('%s', (_name, spec, message) => {
     expect(() => renderTenant(spec, platform)).toThrow(SpecError);
     expect(() => renderTenant(spec, platform)).toThrow(message);
+  });
+
+  test.each<[string, string]>([
+    ['an IAM user', 'arn:aws:iam::123456789012:user/openclaw-bedrock'],
+    ['a role name alone', 'openclaw-bedrock'],
+    ['a short account', 'arn:aws:iam::12345:role/openclaw-bedrock'],
+    ['a second profile injected', 'arn:aws:iam::123456789012:role/x\n[profile evil]'],
+    ['a token with a line break', '${Token[TOKEN.1]}\ncredential_source = Environment'],
+    ['empty', ''],
+  ])('bedrockRoleArn: %s', (_name, arn) => {
+    expect(() => renderTenant(sampleTenant('acme'), { ...platform, bedrockRoleArn: arn })).toThrow(SpecError);
+    expect(() => bedrockAwsConfig('openclaw-acme', arn)).toThrow(/bedrockRoleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role\/openclaw-bedrock, got/);
+  });
+
+  test.each([
+    'arn:aws:iam::123456789012:role/openclaw-bedrock',
+    'arn:aws-cn:iam::123456789012:role/service/openclaw+bedrock=1,a.b@c-d',
+    'arn:aws-us-gov:iam::123456789012:role/openclaw-bedrock',
+    '${Token[TOKEN.123]}',
+    'arn:${Token[AWS.Partition.3]}:iam::${Token[AWS.AccountId.4]}:role/openclaw-bedrock',
+  ])('bedrockRoleArn %s is accepted (a role ARN, or a CDK token resolved at deploy time)', (arn) => {
+    expect(bedrockAwsConfig('openclaw-acme', arn)).toContain(`\nrole_arn = ${arn}\n`);
+  });
+
+  test.each(['o', 'a'.repeat(65), 'openclaw acme', 'openclaw/acme', 'openclaw-acme\nrole_arn = x'])("role session name '%s' is refused", (ns) => {
+    expect(() => bedrockAwsConfig(ns, platform.bedrockRoleArn)).toThrow(/role session name \(tenant namespace\) must be 2 to 64 letters, digits or '_\+=,\.@-'/);
   });
 
   test.each<[string, Partial<PlatformSpec['gatewayResources']>, RegExp]>([

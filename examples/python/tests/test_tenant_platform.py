@@ -9,7 +9,7 @@ import unittest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from cdk_openclaw import OpenClawTenantPlatform
+from cdk_openclaw import BudgetEnforcement, OpenClawTenantPlatform
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tenant_platform import TenantPlatformStack  # noqa: E402
@@ -28,6 +28,9 @@ class TenantPlatformTest(unittest.TestCase):
         # Self-service is on: its user pool exists and the sign-in page is under /auth/.
         template.resource_count_is("AWS::Cognito::UserPool", 1)
         self.assertTrue(platform.self_service.sign_in_url.endswith("/auth/"))
+        # Budgets block at 100 %; alerts go to the finance address.
+        self.assertEqual(platform.budgets.enforcement, BudgetEnforcement.BLOCK)
+        template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "finops@example.com"})
 
     def test_a_bad_tenant_name_fails_with_the_prop_the_value_and_what_is_allowed(self) -> None:
         stack = Stack(App(), "Test")

@@ -1,9 +1,11 @@
 package io.github.cdkopenclaw.examples;
 
+import io.github.cdkopenclaw.BudgetEnforcement;
 import io.github.cdkopenclaw.OpenClawImageOptions;
 import io.github.cdkopenclaw.OpenClawTenantPlatform;
 import io.github.cdkopenclaw.PlatformEdgeOptions;
 import io.github.cdkopenclaw.SelfServiceOptions;
+import io.github.cdkopenclaw.TenantBudgetOptions;
 import io.github.cdkopenclaw.TenantOptions;
 import java.util.List;
 import software.amazon.awscdk.App;
@@ -55,6 +57,12 @@ public class TenantPlatformStack extends Stack {
                 .alarmEmails(List.of("ops@example.com"))
                 // Self-service: example.com addresses sign up at /auth/ and get their own gateway (docs/self-service.md).
                 .selfService(SelfServiceOptions.builder().allowedEmailDomains(List.of("example.com")).build())
+                // Budgets (on by default): measured hourly from Bedrock's invocation logs; at 100 % a tenant's Bedrock
+                // calls are denied until the month ends or its budget is raised (docs/budgets.md).
+                .budgets(TenantBudgetOptions.builder()
+                        .enforcement(BudgetEnforcement.BLOCK)
+                        .alertEmails(List.of("finops@example.com"))
+                        .build())
                 .build();
         platform.addTenant("acme");
         platform.addTenant("globex", TenantOptions.builder().budgetUsd(250).memory("16Gi").build());
