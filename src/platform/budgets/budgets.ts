@@ -118,7 +118,10 @@ const BLOCK_POLICY_SLOTS = 5;
 export class TenantBudgets extends Construct {
   /** The default price table (see `DEFAULT_PRICES_AS_OF` for the date and source). */
   public static readonly DEFAULT_PRICES: BedrockModelPrice[] = DEFAULT_PRICES;
-  /** The date the default prices were read from the Amazon Bedrock pricing page (us-east-1, on-demand). */
+  /**
+   * The date of the default prices: the us-east-1 on-demand list prices of the Amazon Bedrock pricing page, taken
+   * from public summaries of that page on this date. Check them against the page before relying on them.
+   */
   public static readonly DEFAULT_PRICES_AS_OF: string = DEFAULT_PRICES_AS_OF;
 
   /** @internal */

@@ -4,7 +4,7 @@ import { NanoPrice, PriceTable, priceOf } from './contract';
 import { BedrockModelPrice } from './model-price';
 import { invalidProp } from '../../core/validation';
 
-/** The date the default prices were read from the Amazon Bedrock pricing page (us-east-1, on-demand, standard tier). */
+/** The date of the default prices (us-east-1, on-demand, standard tier), taken from public summaries of the Amazon Bedrock pricing page. */
 export const DEFAULT_PRICES_AS_OF = '2026-11-21';
 
 /** Claude 4.5 in a region or a geographic profile; `global.` profiles cost 10 % less. */
@@ -18,7 +18,8 @@ function claude(model: string, global: [number, number, number, number], regiona
 /**
  * Default prices: the Claude 4.5 family (in-region and geographic profiles at the regional price, `global.` profiles
  * at the global price, cache writes at 1.25 and reads at 0.1 times input), Claude 3.5 Haiku and Amazon Nova Pro,
- * Lite and Micro. Source: the Amazon Bedrock pricing page, us-east-1, read on {@link DEFAULT_PRICES_AS_OF}.
+ * Lite and Micro. Source: the Amazon Bedrock pricing page (us-east-1), as public summaries of it gave them on
+ * {@link DEFAULT_PRICES_AS_OF}.
  * @internal
  */
 export const DEFAULT_PRICES: BedrockModelPrice[] = [
