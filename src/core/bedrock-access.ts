@@ -1,5 +1,6 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { BLOCKED_ACTIONS } from '../platform/budgets/contract';
 
 const INFERENCE_PROFILE = /^(us|eu|apac|us-gov|ca|jp|au|global)\.(.+)$/;
 
@@ -21,8 +22,8 @@ export function bedrockResourceArns(modelId: string): string[] {
   return [`arn:${Aws.PARTITION}:bedrock:${Aws.REGION}::foundation-model/${modelId}`];
 }
 
-/** The actions that run a model (Converse and ConverseStream are authorized as these). */
-export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+/** The actions that run a model (Converse and ConverseStream are authorized as these): what a budget block denies. */
+export const BEDROCK_INVOKE_ACTIONS = BLOCKED_ACTIONS;
 /** The actions that list models and inference profiles (no resource-level permissions). */
 export const BEDROCK_DISCOVERY_ACTIONS = ['bedrock:ListFoundationModels', 'bedrock:ListInferenceProfiles', 'bedrock:GetInferenceProfile'];
 

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,7 +22,7 @@ import { BedrockModelPrice } from './model-price';
 import { DEFAULT_PRICES, DEFAULT_PRICES_AS_OF, resolvePrices } from './prices';
 import { alarmTopic } from '../../core/alarm-topic';
 import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../../core/nag';
-import { encryptedLogGroup } from '../../core/storage';
+import { encryptedLogGroup, retainedTable } from '../../core/storage';
 import { checkEmails, invalidProp } from '../../core/validation';
 
 /** What happens when a tenant's Bedrock spend reaches its monthly budget. */
@@ -168,19 +168,11 @@ export class TenantBudgets extends Construct {
     const prices = resolvePrices(this, o.prices, ctx.allowedModelIds);
     const key = ctx.key;
 
-    const table = new dynamodb.Table(this, 'Usage', {
+    const table = retainedTable(this, 'Usage', key, {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }, 'Point-in-time recovery keeps 35 days of every change to the usage table; it is retained and deletion-protected, and the invocation logs it is counted from are kept too.');
     this.table = table;
-    acknowledge(table, ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan'],
-      'Point-in-time recovery keeps 35 days of every change to the usage table; it is retained and deletion-protected, and the invocation logs it is counted from are kept too.');
 
     this.alertTopic = alarmTopic(this, 'Topic', key, { given: o.alertTopic, emails: o.alertEmails });
 

@@ -33,7 +33,7 @@ import { SelfServiceContext } from './self-service-context';
 import { gatewayTokenSecretName } from '../tenant-spec';
 import { SessionFunction } from './session-function';
 import { BASIC_EXECUTION_ROLE_RULE, INLINE_POLICY_RULES, LAMBDA_PLACEMENT_RULES, acknowledge } from '../../core/nag';
-import { encryptedLogGroup, secureBucket } from '../../core/storage';
+import { encryptedLogGroup, retainedTable, secureBucket } from '../../core/storage';
 import { checkIntegerRange, invalidProp, isDnsName } from '../../core/validation';
 
 /** Tenant self-service of `OpenClawTenantPlatform`: sign-up, sign-in, a gateway per user, sign-out, removal. */
@@ -142,15 +142,8 @@ export class TenantSelfService extends Construct {
     const key = ctx.key;
 
     // --- state -----------------------------------------------------------------------------------------------------
-    this.tenantTable = new dynamodb.Table(this, 'Tenants', {
-      partitionKey: { name: TENANT_TABLE_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.tenantTable = retainedTable(this, 'Tenants', key, { partitionKey: { name: TENANT_TABLE_KEY, type: dynamodb.AttributeType.STRING } },
+      'Point-in-time recovery keeps 35 days of every change to the tenant table; it is retained and deletion-protected.');
     const counters = new dynamodb.Table(this, 'SignUpCounters', {
       partitionKey: { name: COUNTER_TABLE_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -163,8 +156,6 @@ export class TenantSelfService extends Construct {
     });
     acknowledge(counters, ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan'],
       'Sign-up counters live one hour (TTL); a backup of them would restore nothing anyone needs.');
-    acknowledge(this.tenantTable, ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan'],
-      'Point-in-time recovery keeps 35 days of every change to the tenant table; it is retained and deletion-protected.');
     this.exportBucket = secureBucket(this, 'Exports', {
       key,
       accessLogs: ctx.accessLogs,
