@@ -104,6 +104,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       moduleNameMapper: { '^cdk-openclaw$': '<rootDir>/src/index.ts' },
+      // The real-component tier (test/real) starts real servers: it runs in its own task, test:real.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/real/'],
       coverageReporters: ['text-summary', 'lcov'],
     },
   },
@@ -214,11 +216,22 @@ const testOracles = project.addTask('test:oracles', {
   receiveArgs: true,
 });
 
+const testReal = project.addTask('test:real', {
+  description:
+    'The real-component tier: the real OpenClaw gateway (npm), a real Kubernetes API server (built from the Go module proxy) and moto\'s AWS emulation, installed or found in a machine-local cache, started and stopped by the tests (see docs/testing.md)',
+});
+testReal.exec('bash test/real/tools/prepare.sh');
+testReal.exec(
+  "jest --ci --runInBand --coverage=false --testPathIgnorePatterns=/node_modules/ --testMatch='<rootDir>/test/real/**/*.test.ts'",
+  { receiveArgs: true },
+);
+
 const testAll = project.addTask('test:all', {
   description:
-    'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), the reference apps, the independent checks, README examples under rosetta --strict, the Python and Java bindings',
+    'Everything CI checks: build (compile, API.md, jest, eslint, integ snapshots), the real-component tier, the reference apps, the independent checks, README examples under rosetta --strict, the Python and Java bindings',
 });
 testAll.spawn(project.buildTask);
+testAll.spawn(testReal);
 testAll.spawn(project.tasks.tryFind('synth:examples')!);
 testAll.spawn(testOracles);
 testAll.spawn(testBindings);
