@@ -168,6 +168,39 @@ export function renderCloudWatchAgentConfig(logGroupName: string): string {
 }
 
 /**
+ * Which install scripts of the gateway's dependencies npm may run (the `allowScripts` field of the app's
+ * package.json). npm 11.19 runs an unlisted dependency's script with a notice; npm 12 skips it; `false` skips it on
+ * both. Every dependency of OpenClaw that has an install script is listed, so both npm versions install the same.
+ */
+export const OPENCLAW_ALLOW_SCRIPTS: Readonly<Record<string, boolean>> = {
+  // Its postinstall completes the package: it removes the lifecycle-pending marker (without it the CLI replays the
+  // lifecycle itself on every start and exits with "package lifecycle is incomplete" if that fails), prunes stale
+  // dist files and restores the native fs-safe addon. Its preinstall checks the Node.js version first.
+  'openclaw': true,
+  // Its install script only checks that the prebuilt binary of its platform package (@koromix/koffi-linux-x64 or
+  // -arm64) loads, and otherwise compiles from source with CMake, which the host does not have.
+  'koffi': false,
+  // Its postinstall only warns about a dependent's version scheme.
+  'protobufjs': false,
+  // Its preinstall is an echo.
+  '@google/genai': false,
+};
+
+/**
+ * The package.json of the gateway's app directory: OpenClaw at exactly the pinned version, and the install-script
+ * policy. Names only (no `name@version` keys): npm matches a pinned key against the lockfile's resolved URL, which
+ * a lockfile written with omit-lockfile-registry-resolved lacks.
+ */
+export function renderAppPackageJson(openClawVersion: string): string {
+  return JSON.stringify({
+    name: 'openclaw-app',
+    private: true,
+    dependencies: { openclaw: openClawVersion },
+    allowScripts: OPENCLAW_ALLOW_SCRIPTS,
+  });
+}
+
+/**
  * The setup script. cloud-init runs it on every boot (so a changed configuration applies after the stop and
  * start CloudFormation performs on a user data change); every step is idempotent. No secret value is in it:
  * secrets are fetched by OpenClaw through the exec resolver when it needs them.
@@ -228,14 +261,14 @@ export function renderSetupScript(options: BootOptions): string {
   lines.push(
     '',
     `log "OpenClaw ${options.openClawVersion}, installed by the openclaw user (no root, no -g)"`,
-    `runuser -u openclaw -- bash -c 'set -euo pipefail; mkdir -p ${HOST_PATHS.app}; cd ${HOST_PATHS.app}; [ -f package.json ] || npm init -y >/dev/null; npm install --no-fund --no-audit --save-exact --allow-scripts=openclaw openclaw@${options.openClawVersion}'`,
-    '',
-    'log "openclaw.json, validated before the gateway starts"',
-    `cat > ${HOST_PATHS.config}.new <<'OPENCLAW_CONFIG_EOF'`,
-    options.configJson.trimEnd(),
-    'OPENCLAW_CONFIG_EOF',
-    `if ! jq empty ${HOST_PATHS.config}.new; then log "openclaw.json is not valid JSON:"; cat ${HOST_PATHS.config}.new; exit 1; fi`,
-    `install -m 0600 -o openclaw -g openclaw ${HOST_PATHS.config}.new ${HOST_PATHS.config} && rm -f ${HOST_PATHS.config}.new`,
+    // npm 11.19+ refuses --allow-scripts in a directory with a package.json (EALLOWSCRIPTS): the policy lives in the
+    // app's own package.json, written on every boot (so a changed version or policy applies, and a package.json left
+    // by an older setup script is replaced), by the openclaw user (root never writes into a directory another user owns).
+    `runuser -u openclaw -- mkdir -p ${HOST_PATHS.app}`,
+    `runuser -u openclaw -- tee ${HOST_PATHS.app}/package.json >/dev/null <<'OPENCLAW_PACKAGE_EOF'`,
+    renderAppPackageJson(options.openClawVersion),
+    'OPENCLAW_PACKAGE_EOF',
+    `runuser -u openclaw -- bash -c 'set -euo pipefail; cd ${HOST_PATHS.app}; npm install --no-fund --no-audit'`,
   );
   if (options.resolverPath) {
     lines.push(
@@ -249,6 +282,18 @@ export function renderSetupScript(options: BootOptions): string {
       `install -m 0500 -o openclaw -g openclaw ${options.resolverPath}.new ${options.resolverPath} && rm -f ${options.resolverPath}.new`,
     );
   }
+  lines.push(
+    '',
+    'log "openclaw.json, validated before the gateway starts"',
+    `cat > ${HOST_PATHS.config}.new <<'OPENCLAW_CONFIG_EOF'`,
+    options.configJson.trimEnd(),
+    'OPENCLAW_CONFIG_EOF',
+    `if ! jq empty ${HOST_PATHS.config}.new; then log "openclaw.json is not valid JSON:"; cat ${HOST_PATHS.config}.new; exit 1; fi`,
+    // OpenClaw's own schema check, as the gateway user (it checks that the exec resolver, installed above, is there and
+    // readable): a configuration the installed OpenClaw would refuse never replaces the running one.
+    `if ! runuser -u openclaw -- env OPENCLAW_STATE_DIR=${HOST_PATHS.stateDir} OPENCLAW_CONFIG_PATH=${HOST_PATHS.config}.new ${HOST_PATHS.app}/node_modules/.bin/openclaw config validate; then log "openclaw.json is refused by OpenClaw ${options.openClawVersion}; the previous one stays"; exit 1; fi`,
+    `install -m 0600 -o openclaw -g openclaw ${HOST_PATHS.config}.new ${HOST_PATHS.config} && rm -f ${HOST_PATHS.config}.new`,
+  );
   lines.push(...renderBackupTimer(options.backupBucketName));
   if (options.ollama) {
     lines.push(...renderOllamaInstall(options.ollama));

@@ -73,7 +73,8 @@ const DEFAULT_TOOL_DENY = ['group:automation', 'group:runtime', 'group:fs', 'ses
  *
  * With no props it describes a hardened gateway: loopback only, token auth whose token lives in
  * AWS Secrets Manager (the file holds only a SecretRef), a failed-auth rate limit, a restrictive
- * tool policy, and Amazon Bedrock through the instance role. Values may be CDK tokens; use
+ * tool policy, no operator terminal, no update check or model catalog download, and Amazon Bedrock through the
+ * instance role (docs/hardened-defaults.md lists every decision). Values may be CDK tokens; use
  * `renderJson(scope)` to get the file content with tokens resolved at deploy time.
  */
 export class OpenClawConfig {
@@ -204,9 +205,17 @@ export class OpenClawConfig {
     const doc: any = {
       gateway: this.renderGateway(),
       tools: this.renderTools(),
-      models: { providers: { 'amazon-bedrock': this.renderBedrock(defaultRegion, urlSuffix) } },
+      models: {
+        providers: { 'amazon-bedrock': this.renderBedrock(defaultRegion, urlSuffix) },
+        // The Bedrock models are declared here; OpenClaw's background refresh of its hosted model catalog would
+        // only let a third-party host change their metadata, and is egress a private host does not need.
+        catalogRefresh: { enabled: false },
+      },
       agents: { defaults: { model: { primary: `amazon-bedrock/${this.primaryModelId}` } } },
       secrets: { providers: this.renderSecretProviders() },
+      // The OpenClaw version is pinned by the deployment and changed by redeploying: no update check (nor the
+      // anonymous ping that goes with it) at start-up, and therefore no automatic update either.
+      update: { checkOnStart: false },
     };
     for (const o of this.overrides) {
       setAtPath(doc, o.path, o.value, o.remove);
@@ -255,6 +264,7 @@ export class OpenClawConfig {
         basePath: g.controlUi?.basePath,
         allowedOrigins: g.controlUi?.allowedOrigins,
       },
+      terminal: { enabled: g.operatorTerminal ?? false },
     };
   }
 

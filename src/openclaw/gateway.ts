@@ -279,4 +279,14 @@ export interface GatewayOptions {
    * @default - enabled at `/`, no extra allowed origins
    */
   readonly controlUi?: ControlUiOptions;
+
+  /**
+   * Whether the gateway offers its operator terminal (`gateway.terminal.enabled`): an interactive shell on the
+   * gateway host, with the gateway's environment, for every client holding the admin scope, which includes every
+   * client presenting the gateway token. It is not governed by the agents' tool policy (`tools.exec`), so leaving
+   * OpenClaw's default (on) would give every token holder a host shell whatever the tool policy says.
+   *
+   * @default false
+   */
+  readonly operatorTerminal?: boolean;
 }

@@ -1,5 +1,5 @@
 import { SecureOpenClawHost } from '../../src';
-import { renderGatewayUnit, renderSetupScript, NODESOURCE_KEY_FINGERPRINT } from '../../src/host/boot';
+import { renderAppPackageJson, renderGatewayUnit, renderSetupScript, NODESOURCE_KEY_FINGERPRINT } from '../../src/host/boot';
 import { OpenClawSecretResolver } from '../../src/openclaw/resolver/secret-resolver';
 import { synthHost } from '../util';
 
@@ -46,14 +46,36 @@ describe('boot configuration', () => {
     const script = renderSetupScript(options);
     const install = script.split('\n').find((l) => l.includes('npm install'))!;
     expect(install).toMatch(/^runuser -u openclaw -- /);
-    expect(install).toContain('openclaw@2026.9.6');
     expect(install).not.toMatch(/\s-g\s|--global/);
+    // npm 11.19+ refuses --allow-scripts in a project (EALLOWSCRIPTS): the policy is in the app's package.json.
+    expect(script).not.toContain('--allow-scripts');
+    expect(script).not.toContain('npm init');
+    const written = /^runuser -u openclaw -- tee \/home\/openclaw\/openclaw-app\/package.json >\/dev\/null <<'OPENCLAW_PACKAGE_EOF'\n(.*)\nOPENCLAW_PACKAGE_EOF$/m.exec(script);
+    expect(written).not.toBeNull();
+    expect(script.indexOf(written![0])).toBeLessThan(script.indexOf(install));
+    expect(JSON.parse(written![1])).toEqual(JSON.parse(renderAppPackageJson('2026.9.6')));
+  });
+
+  test("the app's package.json pins OpenClaw exactly and lets only OpenClaw's own install scripts run", () => {
+    const pkg = JSON.parse(renderAppPackageJson('2026.9.6'));
+    expect(pkg.dependencies).toEqual({ openclaw: '2026.9.6' });
+    expect(pkg.allowScripts).toEqual({ 'openclaw': true, 'koffi': false, 'protobufjs': false, '@google/genai': false });
+    expect(pkg.private).toBe(true);
   });
 
   test('openclaw.json is validated with jq before the gateway starts', () => {
     const script = renderSetupScript(options);
     expect(script.indexOf('jq empty')).toBeGreaterThan(0);
     expect(script.indexOf('jq empty')).toBeLessThan(script.indexOf('systemctl restart openclaw.service'));
+  });
+
+  test('openclaw.json is validated by the installed OpenClaw, as the gateway user, before it replaces the running one', () => {
+    const script = renderSetupScript(options);
+    const validate = script.indexOf('runuser -u openclaw -- env OPENCLAW_STATE_DIR=/home/openclaw/.openclaw OPENCLAW_CONFIG_PATH=/home/openclaw/.openclaw/openclaw.json.new /home/openclaw/openclaw-app/node_modules/.bin/openclaw config validate; then');
+    expect(validate).toBeGreaterThan(script.indexOf('npm install'));
+    // It checks the exec resolver's command, so the resolver is installed first.
+    expect(validate).toBeGreaterThan(script.indexOf(`${OpenClawSecretResolver.DEFAULT_INSTALL_PATH}.new ${OpenClawSecretResolver.DEFAULT_INSTALL_PATH}`));
+    expect(validate).toBeLessThan(script.indexOf('install -m 0600 -o openclaw -g openclaw /home/openclaw/.openclaw/openclaw.json.new /home/openclaw/.openclaw/openclaw.json'));
   });
 
   test('the resolver is installed owned by the gateway user and writable by nobody else', () => {

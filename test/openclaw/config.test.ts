@@ -58,6 +58,31 @@ describe('the hardened default configuration', () => {
     expect(JSON.stringify(json)).not.toMatch(/apiKey/);
   });
 
+  test('offers no operator terminal: OpenClaw would give every admin-scope client a host shell whatever tools.exec says', () => {
+    expect(json.gateway.terminal).toEqual({ enabled: false });
+  });
+
+  test('checks for no update at start-up and downloads no model catalog: the version is pinned by the deployment', () => {
+    expect(json.update).toEqual({ checkOnStart: false });
+    expect(json.models.catalogRefresh).toEqual({ enabled: false });
+  });
+
+  test('offers the operator terminal only when asked to', () => {
+    expect(rendered(new OpenClawConfig({ gateway: { operatorTerminal: true } })).gateway.terminal).toEqual({ enabled: true });
+    expect(rendered(new OpenClawConfig({ gateway: { operatorTerminal: false } })).gateway.terminal).toEqual({ enabled: false });
+  });
+
+  test('keeps the operator terminal choice when the host replaces the gateway settings', () => {
+    const withTerminal = new OpenClawConfig({ gateway: { operatorTerminal: true } }).withGateway({ bind: GatewayBind.LAN, controlUi: { allowedOrigins: ['https://openclaw.example.com'] } });
+    expect(rendered(withTerminal).gateway.terminal).toEqual({ enabled: true });
+  });
+
+  test('lets an override turn the update check back on', () => {
+    const c = new OpenClawConfig();
+    c.addOverride('update.checkOnStart', true);
+    expect(rendered(c).update).toEqual({ checkOnStart: true });
+  });
+
   test('never emits the retired dangerouslyDisableDeviceAuth key', () => {
     expect(JSON.stringify(json)).not.toMatch(/dangerouslyDisableDeviceAuth/i);
   });

@@ -24,6 +24,13 @@ describe('gateway.port', () => {
   });
 });
 
+describe('gateway.operatorTerminal', () => {
+  test.each(['yes', 'true', 1, 0, null])('%p (not a boolean, as plain JavaScript or Python could pass) fails naming gateway.operatorTerminal', (value) => {
+    expect(() => new OpenClawConfig({ gateway: { operatorTerminal: value as any } })).toThrow(
+      'OpenClawConfig: gateway.operatorTerminal must be true or false, got');
+  });
+});
+
 describe('gateway.bind and gateway.customBindHost', () => {
   test.each(['::1', 'localhost', '10.0.0', '256.1.1.1', ''])('a custom bind host %p that is not IPv4 fails naming gateway.customBindHost', (host) => {
     expect(() => GatewayBind.custom(host)).toThrow(`OpenClawConfig: gateway.customBindHost must be an IPv4 address, got '${host}'`);

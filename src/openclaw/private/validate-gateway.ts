@@ -48,6 +48,10 @@ export function validateGateway(g: GatewayOptions, port: number, bind: GatewayBi
     fail('gateway.controlUi.allowedOrigins', `a non-empty list of https:// browser origins when gateway.bind is '${bind.mode}' and the Control UI is enabled (or set gateway.controlUi.enabled to false)`, origins === undefined ? 'undefined' : '[]');
   }
 
+  if (g.operatorTerminal !== undefined && typeof g.operatorTerminal !== 'boolean') {
+    fail('gateway.operatorTerminal', 'true or false', g.operatorTerminal);
+  }
+
   const rate = g.authRateLimit ?? {};
   checkInt('gateway.authRateLimit.maxAttempts', rate.maxAttempts, 1, 10_000);
   checkInt('gateway.authRateLimit.windowMs', rate.windowMs, 1_000, 86_400_000);

@@ -35,6 +35,17 @@ function cel(s: string): string {
 
 const celList = (items: readonly string[]) => `[${items.map(cel).join(', ')}]`;
 
+/**
+ * A request field the API server leaves out when it is empty (`subResource`, `namespace`, `name`, `groups`: the
+ * admission request reaches CEL as its JSON, whose empty fields are omitted), read with a fallback. Reading an absent
+ * field is an evaluation error, and with `failurePolicy: Fail` an error refuses the request: `request.subResource ==
+ * ''` refused every request without a subresource. Written with `has()` rather than `request.?field.orValue(...)`
+ * (the same on the API server) so that the unit tests' CEL interpreter, which has no optional syntax, runs it too.
+ */
+function optional(field: string, fallback: string): string {
+  return `(has(${field}) ? ${field} : ${fallback})`;
+}
+
 /** The Pod Security labels a tenant namespace must keep. */
 const PSS_ENFORCE = 'pod-security.kubernetes.io/enforce';
 const PSS_ENFORCE_VERSION = 'pod-security.kubernetes.io/enforce-version';
@@ -50,7 +61,7 @@ export function provisionerPolicyCel() {
     matchConditions: [
       {
         name: 'provisioner-requests-only',
-        expression: `${cel(PROVISIONER_GROUP)} in request.userInfo.groups`,
+        expression: `has(request.userInfo.groups) && ${cel(PROVISIONER_GROUP)} in request.userInfo.groups`,
       },
     ],
     variables: [
@@ -63,15 +74,21 @@ export function provisionerPolicyCel() {
         expression: "request.kind.group == '' && request.kind.kind == 'Namespace'",
       },
       {
-        // A Namespace is its own target (request.name); any other object's is the namespace it lives in.
+        // '' for a request to the object itself ('status', 'scale'... for a subresource).
+        name: 'subResource',
+        expression: optional('request.subResource', "''"),
+      },
+      {
+        // A Namespace is its own target (request.name); any other object's is the namespace it lives in ('' for a
+        // cluster-scoped object).
         name: 'targetNamespace',
-        expression: 'variables.isNamespace ? request.name : request.namespace',
+        expression: `variables.isNamespace ? ${optional('request.name', "''")} : ${optional('request.namespace', "''")}`,
       },
     ],
     validations: [
       {
-        expression: `request.subResource == '' && variables.kindName in ${celList(kinds)}`,
-        messageExpression: `'the self-service provisioner may manage only tenant objects (${kinds.join(', ')}), not ' + variables.kindName + (request.subResource == '' ? '' : ' ' + request.subResource)`,
+        expression: `variables.subResource == '' && variables.kindName in ${celList(kinds)}`,
+        messageExpression: `'the self-service provisioner may manage only tenant objects (${kinds.join(', ')}), not ' + variables.kindName + (variables.subResource == '' ? '' : ' ' + variables.subResource)`,
         reason: 'Forbidden',
       },
       {

@@ -53,7 +53,7 @@ export function idCounter(): NewId {
 
 const validation = (message: string) => Object.assign(new Error(message), { name: 'ValidationException' });
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'SET', 'ADD', 'REMOVE', 'attribute_not_exists', 'attribute_exists', 'if_not_exists']);
+const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'SET', 'ADD', 'REMOVE', 'attribute_not_exists', 'attribute_exists', 'if_not_exists']);
 
 /** DynamoDB refuses undefined and unused placeholders; we also insist on a placeholder for every attribute name. */
 function checkPlaceholders(expressions: (string | undefined)[], names: Record<string, string> = {}, values: Item = {}): void {
@@ -75,7 +75,7 @@ class Tokens {
   private i = 0;
 
   constructor(private readonly text: string) {
-    const re = /\s*((?:attribute_not_exists|attribute_exists|if_not_exists|AND|OR|NOT|SET|ADD|REMOVE)\b|<>|<=|>=|=|<|>|[(),]|[#:]\w+)/y;
+    const re = /\s*((?:attribute_not_exists|attribute_exists|if_not_exists|AND|OR|NOT|IN|SET|ADD|REMOVE)\b|<>|<=|>=|=|<|>|[(),]|[#:]\w+)/y;
     let m: RegExpExecArray | null;
     while (re.lastIndex < text.length && (m = re.exec(text))) this.tokens.push(m[1]);
     if (re.lastIndex < text.trimEnd().length) throw validation(`Invalid expression: ${text}`);
@@ -126,7 +126,7 @@ function compare(a: AttributeValue | undefined, op: string, b: AttributeValue | 
   }
 }
 
-/** A condition expression: comparisons, attribute_exists/attribute_not_exists, AND, OR, NOT, parentheses. */
+/** A condition expression: comparisons, `a IN (b, c…)`, attribute_exists/attribute_not_exists, AND, OR, NOT, parentheses. */
 function condition(expression: string | undefined, item: Item | undefined, names: Record<string, string> = {}, values: Item = {}): boolean {
   if (expression === undefined) return true;
   const doc = item ?? {};
@@ -144,6 +144,13 @@ function condition(expression: string | undefined, item: Item | undefined, names
     }
     const left = operand();
     const op = t.take();
+    if (op === 'IN') {
+      t.take('(');
+      let found = compare(left, '=', operand());
+      while (t.peek() === ',') { t.take(); found = compare(left, '=', operand()) || found; }
+      t.take(')');
+      return found;
+    }
     return compare(left, op, operand());
   };
   const and = (): boolean => {

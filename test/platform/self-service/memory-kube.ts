@@ -2,7 +2,10 @@
  * An in-memory cluster API for handler tests: server-side apply with per-field-manager ownership (an object is the
  * merge of what each manager applied, so one manager's re-apply never removes another's fields), get and delete.
  * Like the API server it refuses a namespaced object whose namespace does not exist and the creation of a
- * Deployment without a selector and a pod template (a partial patch of a Deployment that is not there).
+ * Deployment without a selector and a pod template (a partial patch of a Deployment that is not there); a forced
+ * apply takes over the fields it sets to another value from their other managers (the latest applier's value wins,
+ * as on the API server; equal values stay shared), and deleting a namespace deletes what it holds.
+ * test/real/kubernetes-contract.test.ts holds it to a real API server's behaviour.
  */
 import { FIELD_MANAGER, Kube, KubeError, KubeRef } from '../../../src/platform/self-service/contract';
 
@@ -11,6 +14,24 @@ export type KubeInterceptor = (operation: string, effect: () => unknown) => unkn
 
 const key = (ref: KubeRef) => `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`;
 const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+const isMap = (v: any) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Removes from `owned` (another manager's applied fields) every field `applied` sets to a different value: a forced
+ * apply takes those fields over. Lists are atomic (a list is one field). Maps emptied by the removal go too.
+ */
+function release(owned: any, applied: any): void {
+  for (const [k, v] of Object.entries(applied)) {
+    if (!(k in owned)) continue;
+    if (isMap(v) && isMap(owned[k])) {
+      release(owned[k], v);
+      if (Object.keys(owned[k]).length === 0 && Object.keys(v as object).length > 0) delete owned[k];
+    } else if (JSON.stringify(owned[k]) !== JSON.stringify(v)) {
+      delete owned[k];
+    }
+  }
+}
 
 function merge(base: any, patch: any): any {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return copy(patch);
@@ -40,6 +61,9 @@ export class MemoryKube implements Kube {
       if (managers.size === 0 && ref.kind === 'Deployment' && (!object.spec?.selector || !object.spec?.template?.spec)) {
         throw new KubeError(422, 'Invalid', `apply Deployment ${ref.name}: spec.selector and spec.template are required`);
       }
+      for (const [other, owned] of managers) {
+        if (other !== fieldManager) release(owned, object);
+      }
       managers.set(fieldManager, copy(object));
       this.managed.set(key(ref), managers);
       this.applied.push({ object: copy(object), fieldManager });
@@ -51,7 +75,14 @@ export class MemoryKube implements Kube {
   }
 
   public async delete(ref: KubeRef): Promise<boolean> {
-    return this.intercept(`delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, () => this.managed.delete(key(ref))) as Promise<boolean>;
+    return this.intercept(`delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`, () => {
+      const existed = this.managed.delete(key(ref));
+      if (existed && ref.apiVersion === 'v1' && ref.kind === 'Namespace') {
+        // The namespace controller deletes its contents (on a real cluster within seconds; here at once).
+        for (const k of [...this.managed.keys()]) if (k.split('|')[2] === ref.name) this.managed.delete(k);
+      }
+      return existed;
+    }) as Promise<boolean>;
   }
 
   /** The object as the API would return it (the merge of every manager's fields), or undefined. */

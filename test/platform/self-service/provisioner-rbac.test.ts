@@ -25,10 +25,22 @@ const APPLY = ['get', 'create', 'patch'];
 interface Request {
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
   kind: { group: string; version: string; kind: string };
-  name: string;
-  namespace: string;
-  subResource: string;
-  userInfo: { username: string; groups: string[] };
+  name?: string;
+  namespace?: string;
+  subResource?: string;
+  userInfo: { username: string; groups?: string[] };
+}
+
+/**
+ * The request as the policy's CEL sees it on a real API server: the admission request's JSON, whose empty optional
+ * fields (`name`, `namespace`, `subResource`, `userInfo.groups`) are left out, not set to ''. A policy reading such a
+ * field without `has()` fails on a real cluster (and, failing closed, refuses the request); so must it here.
+ */
+function asServerSends(request: Request): Request {
+  const out: any = { ...request, userInfo: { ...request.userInfo } };
+  for (const field of ['name', 'namespace', 'subResource'] as const) if (!out[field]) delete out[field];
+  if (!out.userInfo.groups?.length) delete out.userInfo.groups;
+  return out;
 }
 
 interface Verdict {
@@ -47,7 +59,7 @@ function evaluate(expression: string, bindings: Record<string, any>): any {
 
 /** The policy's verdict on one request, evaluated in the API server's order. */
 function admit(request: Request, object: any, oldObject: any = null): Verdict {
-  const bindings: Record<string, any> = { request, object, oldObject };
+  const bindings: Record<string, any> = { request: asServerSends(request), object, oldObject };
   for (const c of policy.spec.matchConditions) {
     if (evaluate(c.expression, bindings) !== true) return { matched: false, denials: [] };
   }
@@ -141,6 +153,20 @@ describe('the provisioner admission policy', () => {
         expect(admit(requestFor(o, op), o, op === 'UPDATE' ? o : null)).toEqual({ matched: true, denials: [] });
       }
     }
+  });
+
+  test('reads the request fields a real API server leaves out (subResource, namespace, groups) without an evaluation error', () => {
+    // A real API server sends no `subResource` for a request to the object itself, no `namespace` for a cluster-scoped
+    // one; reading them bare is a CEL error, which the Fail policy turns into a refusal of every provisioning request.
+    const ns = acme.objects[0];
+    const request = asServerSends(requestFor(ns));
+    expect(request).not.toHaveProperty('subResource');
+    expect(request).not.toHaveProperty('namespace');
+    expect(admit(requestFor(ns), ns)).toEqual({ matched: true, denials: [] });
+    const cm = acme.objects.find((o) => o.kind === 'ConfigMap');
+    expect(asServerSends(requestFor(cm))).not.toHaveProperty('subResource');
+    expect(admit(requestFor(cm), cm)).toEqual({ matched: true, denials: [] });
+    expect(admit(requestFor(cm, 'CREATE', { username: 'anonymous', groups: [] }), cm)).toEqual({ matched: false, denials: [] });
   });
 
   test('admits a Namespace whatever request.namespace the API server sets for it (empty or its own name)', () => {

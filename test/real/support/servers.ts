@@ -71,8 +71,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a `waitFor` check when what it waits for can no longer happen (a server exited): stop waiting at once. */
+export class WaitAborted extends Error {}
+
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false> | T | undefined | false, intervalMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string, timeoutMs: number, check: () => Promise<T | undefined | false> | T | undefined | false, intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -80,6 +85,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
       const value = await check();
       if (value !== undefined && value !== false) return value as T;
     } catch (e) {
+      if (e instanceof WaitAborted) throw new Error(`gave up waiting for ${what}: ${e.message}`);
       last = e;
     }
     if (Date.now() > deadline) {
@@ -118,7 +124,7 @@ export class RunningServer {
     const server = new RunningServer(options.name, child, options.logFile);
     try {
       await waitFor(`${options.name} to get ready`, options.readyTimeoutMs ?? 30_000, async () => {
-        if (server.exited) throw new Error(`${options.name} exited with ${server.exitCode ?? server.exitSignal}`);
+        if (server.exited) throw new WaitAborted(`${options.name} exited with ${server.exitCode ?? server.exitSignal}`);
         return options.ready();
       });
     } catch (e) {
@@ -164,7 +170,13 @@ export class RunningServer {
   /** Stops the server's process group by its id: SIGTERM, then SIGKILL after `graceMs`. */
   public async stop(graceMs = 10_000): Promise<void> {
     if (!this.exited) signalGroup(this.pid, 'SIGTERM');
-    const stopped = await Promise.race([this.exitPromise.then(() => true), sleep(graceMs).then(() => false)]);
+    // The grace timer is cleared once the server exits, so that it never holds the test process open.
+    let grace: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.exitPromise.then(() => true),
+      new Promise<boolean>((resolve) => { grace = setTimeout(() => resolve(false), graceMs); }),
+    ]);
+    clearTimeout(grace);
     if (!stopped) {
       signalGroup(this.pid, 'SIGKILL');
       await this.exitPromise;

@@ -13,15 +13,28 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 CACHE="${CDK_OPENCLAW_TOOLS_CACHE:-$HOME/.cache/cdk-openclaw-tools}"
 OUT="$CACHE/kubernetes-$KUBE_VERSION-etcd-$ETCD_VERSION"
 
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; then
+built() { [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; }
+if built; then
   echo "$OUT"
   exit 0
 fi
 command -v go >/dev/null 2>&1 || { echo "kubernetes.sh: the Go toolchain is needed to build kube-apiserver (none on PATH)" >&2; exit 1; }
 
+# Several test runs may ask at once: one builds, the others wait for it (a second build racing the first once removed
+# the first one's binaries), then find the result.
+mkdir -p "$CACHE"
+exec 9>"$OUT.lock"
+if ! flock -w 1800 9; then echo "kubernetes.sh: another build held $OUT.lock for 30 minutes" >&2; exit 1; fi
+if built; then
+  echo "$OUT"
+  exit 0
+fi
+
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kube-build.XXXXXX")"
 trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
-mkdir -p "$OUT.partial"
+# Built into this run's own directory, moved into place only when all three binaries are there.
+STAGE="$WORK/out"
+mkdir -p "$STAGE"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
 echo "kubernetes.sh: building kube-apiserver, kube-controller-manager $KUBE_VERSION and etcd $ETCD_VERSION (about 9 minutes cold)" >&2
@@ -39,8 +52,8 @@ for module in $staging_modules; do
 done
 minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-go build -trimpath -ldflags "$ldflags" -o "$OUT.partial/kube-apiserver" ./cmd/kube-apiserver
-go build -trimpath -ldflags "$ldflags" -o "$OUT.partial/kube-controller-manager" ./cmd/kube-controller-manager
+go build -trimpath -ldflags "$ldflags" -o "$STAGE/kube-apiserver" ./cmd/kube-apiserver
+go build -trimpath -ldflags "$ldflags" -o "$STAGE/kube-controller-manager" ./cmd/kube-controller-manager
 
 mkdir -p "$WORK/etcd"
 cd "$WORK/etcd"
@@ -59,8 +72,10 @@ GO
 go mod init local/etcd >/dev/null 2>&1
 go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
 go mod tidy >/dev/null 2>&1
-go build -trimpath -ldflags "-s -w" -o "$OUT.partial/etcd" .
+go build -trimpath -ldflags "-s -w" -o "$STAGE/etcd" .
 
-rm -rf "$OUT"
+rm -rf "$OUT" "$OUT.partial"
+mkdir -p "$OUT.partial"
+cp "$STAGE/kube-apiserver" "$STAGE/kube-controller-manager" "$STAGE/etcd" "$OUT.partial/"
 mv "$OUT.partial" "$OUT"
 echo "$OUT"
