@@ -38,6 +38,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SecureOpenClawHost } from '../../src';
 import { testApp } from '../util';
+import { EgressRecorder } from './support/gateway';
 import { HOST_NPM_VERSION, hostNpmBin, hostSetupScript, openclawInstall, REGION } from './support/openclaw-cli';
 import { freePort, installTool, removeDir, RunningServer, tempDir, toolsCache, waitFor } from './support/servers';
 
@@ -144,6 +145,7 @@ describe('the host setup script from the synthesized user data, run for real', (
   let env: NodeJS.ProcessEnv;
   let moto: RunningServer | undefined;
   let gateway: RunningServer | undefined;
+  let egress: EgressRecorder | undefined;
   const logFile = () => path.join(work, 'setup-run.log');
 
   beforeAll(async () => {
@@ -215,6 +217,7 @@ describe('the host setup script from the synthesized user data, run for real', (
 
   afterAll(async () => {
     await gateway?.stop();
+    await egress?.stop();
     await moto?.stop();
     if (work) removeDir(work);
   });
@@ -276,13 +279,23 @@ describe('the host setup script from the synthesized user data, run for real', (
     const portAt = args.indexOf('--port');
     expect(portAt).toBeGreaterThan(0);
     args[portAt + 1] = String(port);
+    // The tests reach no network but the machine's own addresses: what the gateway and the npm it spawns try to
+    // fetch at start (the Bedrock provider plugin, see docs/hardened-defaults.md) goes to a recorder that refuses it.
+    egress = await EgressRecorder.start();
+    const proxy = `http://127.0.0.1:${egress.port}`;
     gateway = await RunningServer.start({
       name: 'openclaw gateway',
       command,
       args,
       cwd: unit.workingDirectory,
       // systemd's environment: its default PATH (with /usr/bin relocated first) and the unit's Environment= lines.
-      env: { PATH: `${root}/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin`, ...unit.environment },
+      env: {
+        PATH: `${root}/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin`,
+        ...unit.environment,
+        OPENCLAW_PROXY_URL: proxy,
+        npm_config_proxy: proxy,
+        npm_config_https_proxy: proxy,
+      },
       logFile: path.join(work, 'gateway.log'),
       readyTimeoutMs: 240_000,
       ready: async () => (await httpGet(`http://127.0.0.1:${port}/healthz`).catch(() => ({ status: 0 }))).status === 200,
