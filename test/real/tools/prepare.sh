@@ -8,7 +8,10 @@ root="$(cd "$here/../../.." && pwd)"
 OPENCLAW_VERSION="$(node -e "const s=require('fs').readFileSync('$root/src/host/host.ts','utf8');const m=/DEFAULT_OPENCLAW_VERSION = '([^']+)'/.exec(s);if(!m)process.exit(1);console.log(m[1])")"
 export OPENCLAW_VERSION
 start=$(date +%s)
-bash "$here/openclaw.sh" >/dev/null
-bash "$here/moto.sh" >/dev/null
-bash "$here/kubernetes.sh" >/dev/null
-echo "real components ready in $(( $(date +%s) - start )) s (cache: ${CDK_OPENCLAW_TOOLS_CACHE:-$HOME/.cache/cdk-openclaw-tools})" >&2
+times=""
+for tool in openclaw moto kubernetes; do
+  t=$(date +%s)
+  bash "$here/$tool.sh" >/dev/null
+  times="${times:+$times, }$tool $(( $(date +%s) - t )) s"
+done
+echo "real components ready in $(( $(date +%s) - start )) s ($times; cache: ${CDK_OPENCLAW_TOOLS_CACHE:-$HOME/.cache/cdk-openclaw-tools})" >&2
