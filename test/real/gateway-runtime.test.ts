@@ -3,12 +3,30 @@
  * substituted): its health endpoints, who it admits, its failed-auth lockout, its browser-origin check, its
  * trusted-proxy mode, the hardened defaults of docs/hardened-defaults.md, and the backups of its state.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { HostIngress } from '../../src';
+import { HostIngress, SecureOpenClawHost } from '../../src';
 import { RealGateway } from './support/gateway';
-import { waitFor } from './support/servers';
+import { installTool, removeDir, tempDir, waitFor } from './support/servers';
+
+/**
+ * The host name of the registry the npm the gateway spawns uses: found on the gateway's PATH, with a home that has
+ * no .npmrc (as the gateway's), so npm's default.
+ */
+function npmRegistryHost(): string {
+  const [nodeDir] = installTool('openclaw', { OPENCLAW_VERSION: SecureOpenClawHost.DEFAULT_OPENCLAW_VERSION });
+  const home = tempDir('npm-home');
+  try {
+    const registry = execFileSync('npm', ['config', 'get', 'registry'], {
+      env: { HOME: home, PATH: `${path.join(nodeDir, 'bin')}:/usr/local/bin:/usr/bin:/bin` }, encoding: 'utf8',
+    });
+    return new URL(registry.trim()).hostname;
+  } finally {
+    removeDir(home);
+  }
+}
 
 const START_MS = 300_000;
 const STOP_MS = 60_000;
@@ -124,7 +142,8 @@ describe('a private host (the default shape): token auth with the token in Secre
     // (docs/hardened-defaults.md, "Found while proving"). Everything else the gateway tried is a failure here.
     expect(gw.egress.hosts().filter((h) => h !== 'clawhub.ai')).toEqual([]);
     // The npm the gateway spawns for that plugin install tries the npm registry and nothing else.
-    expect(gw.npmEgress.hosts().filter((h) => h !== 'registry.npmjs.org')).toEqual([]);
+    const registry = npmRegistryHost();
+    expect(gw.npmEgress.hosts().filter((h) => h !== registry)).toEqual([]);
   }, TEST_MS);
 
   test('the OpenAI-compatible HTTP endpoints stay off, even for a client with the token', async () => {
